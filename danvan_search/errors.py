@@ -1,0 +1,43 @@
+"""Exceptions raised by danvan-search.
+
+Every error derives from :class:`DanvanError`; where a builtin exception means the
+same thing, the subclass inherits it too, so ``except FileNotFoundError`` keeps
+working in code that does not know this library.
+"""
+
+from __future__ import annotations
+
+
+class DanvanError(Exception):
+    """Base class of every error this library raises."""
+
+
+class IndexNotFoundError(DanvanError, FileNotFoundError):
+    """No search index exists at the given path."""
+
+
+class IndexExistsError(DanvanError, FileExistsError):
+    """An index already exists where a new one was to be created."""
+
+
+class IncompatibleIndexError(DanvanError):
+    """The index was written by a version of danvan-search this one cannot read."""
+
+
+class IndexLockedError(DanvanError, TimeoutError):
+    """Another writer holds the index lock and did not release it in time."""
+
+
+class InvalidDocumentError(DanvanError, ValueError):
+    """A document lacks a required field or has a field of the wrong type."""
+
+
+class InvalidQueryError(DanvanError, ValueError):
+    """A query cannot be run at all (for example, it is empty)."""
+
+
+class DocumentNotFoundError(DanvanError, KeyError):
+    """No document with the given id is in the index."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
