@@ -1,0 +1,256 @@
+"""Word segmentation and the token streams that index and query share.
+
+The pipeline, for any text:
+
+1. :func:`~danvan_search.normalization.clean_text` (NFC, invisible characters out),
+   keeping a map back to the caller's offsets;
+2. ``underthesea.word_tokenize`` on each line of the cleaned text, *before* tone marks are
+   moved: its CRF was trained on the original tone style and loses accuracy on re-toned text;
+3. each word is aligned to its characters, document codes (``25-NQ/TW``) are merged back
+   into one word, punctuation is dropped;
+4. :func:`token_stream` turns the words into the terms a Whoosh field indexes, either
+   exact (lowercase, canonical tone placement) or folded (no diacritics).
+
+Everything here is pure and deterministic: the index and the query side call the same
+functions, so they always see text the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from .normalization import clean_text, fold, normalize_tones
+
+#: Bump when a change here alters the terms written to an index: indexes record it and
+#: refuse to open under a different version (their terms would no longer match queries).
+ANALYSIS_VERSION = 1
+
+WordKind = Literal["word", "code", "number"]
+StreamKind = Literal["exact", "folded"]
+
+#: Compounds longer than this (long names, rare CRF run-ons) are not expanded into every
+#: sub-span: the number of sub-spans grows with the square of the length.
+MAX_SUBSPAN_SYLLABLES = 4
+
+# Codes of official documents: a number, then groups of letters joined by - or /, e.g.
+# 25-NQ/TW, 11-QĐi/TW, 42/NQ-CP, 763-QĐ/TU, 23-qd/tw. A letter group is required, so
+# dates (03/3/2021) and ranges (2020-2025) are not codes; "Covid-19" starts with letters.
+DOCUMENT_CODE = re.compile(r"(?<![\w/-])\d+[a-zA-Z]?(?:[-/][^\W\d_]+\d*)+(?![\w/])")
+
+_HAS_ALNUM = re.compile(r"\w")
+_SPLIT_PARTS = re.compile(r"[-_./:,]+")
+_DIGITS = re.compile(r"^[\d.,/:-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word as the segmenter found it, with offsets into the analysed text.
+
+    ``syllables`` are the (start, end) spans of its space-separated parts; a compound
+    such as "Dân vận khéo" has three.
+    """
+
+    text: str
+    start: int
+    end: int
+    kind: WordKind
+    syllables: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A term of a token stream: what an index field stores for one occurrence."""
+
+    term: str
+    position: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The segmented form of one text: the input as given and its words."""
+
+    text: str
+    words: tuple[Word, ...]
+
+    def stream(self, kind: StreamKind) -> Iterator[Token]:
+        return token_stream(self, kind)
+
+
+# --- segmentation -----------------------------------------------------------------------
+
+_segmenter_lock = threading.Lock()
+_segmenter: Callable[[str], list[str]] | None = None
+
+
+def _load_segmenter() -> Callable[[str], list[str]]:
+    """Import underthesea on first use: importing this package must stay instant."""
+    global _segmenter
+    with _segmenter_lock:
+        if _segmenter is None:
+            from underthesea import word_tokenize
+
+            def segment(line: str) -> list[str]:
+                # use_token_normalize=False: the CRF sees the text as written, and every
+                # word it returns is a verbatim substring we can align.
+                return word_tokenize(line, use_token_normalize=False)
+
+            segment(" ")  # loads the CRF model now, under the lock
+            _segmenter = segment
+    return _segmenter
+
+
+def segment_words(text: str) -> list[str]:
+    """Segment ``text`` with underthesea, as-is: compounds joined by one space."""
+    segmenter = _segmenter or _load_segmenter()
+    return segmenter(text)
+
+
+def analyze(text: str) -> Analysis:
+    """Segment ``text`` into words whose offsets point into ``text`` itself.
+
+    Works on any input, NFC or decomposed, with either tone style; offsets always refer
+    to the string that was passed in, so ``text[w.start:w.end]`` is what the user wrote.
+    """
+    cleaned, offsets = clean_text(text)
+    words: list[Word] = []
+    for line_start, line in _lines(cleaned):
+        words.extend(_align(line, line_start, segment_words(line)))
+    words = _merge_codes(cleaned, words)
+    if offsets is not None:
+        words = [_remap(w, offsets, text) for w in words]
+    return Analysis(text, tuple(words))
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    # Segment line by line: a headline or caption must not fuse with the next line.
+    for match in re.finditer(r"[^\n\r]+", text):
+        if not match.group().isspace():
+            yield match.start(), match.group()
+
+
+def _align(line: str, base: int, pieces: Sequence[str]) -> Iterator[Word]:
+    cursor = 0
+    for piece in pieces:
+        spans = []
+        for part in piece.split(" "):
+            found = line.find(part, cursor)
+            if found < 0:  # cannot happen with use_token_normalize=False; stay safe
+                break
+            spans.append((base + found, base + found + len(part)))
+            cursor = found + len(part)
+        if not spans or not _HAS_ALNUM.search(piece):
+            continue  # punctuation is not a token
+        start, end = spans[0][0], spans[-1][1]
+        kind: WordKind = "number" if _DIGITS.match(piece) else "word"
+        yield Word(line[start - base : end - base], start, end, kind, tuple(spans))
+
+
+def _merge_codes(text: str, words: list[Word]) -> list[Word]:
+    """Replace the pieces the segmenter made of a document code by the whole code."""
+    codes = [m.span() for m in DOCUMENT_CODE.finditer(text)]
+    if not codes:
+        return words
+    merged: list[Word] = []
+    code_iter = iter(codes)
+    code = next(code_iter, None)
+    for word in words:
+        while code is not None and code[1] <= word.start:
+            code = next(code_iter, None)
+        if code is not None and word.start < code[1] and word.end > code[0]:
+            if merged and merged[-1].kind == "code" and merged[-1].start == code[0]:
+                continue  # another piece of the code already emitted
+            start, end = code
+            merged.append(Word(text[start:end], start, end, "code", ((start, end),)))
+        else:
+            merged.append(word)
+    return merged
+
+
+def _remap(word: Word, offsets: list[int], original: str) -> Word:
+    start, end = offsets[word.start], offsets[word.end]
+    spans = tuple((offsets[s], offsets[e]) for s, e in word.syllables)
+    return Word(original[start:end], start, end, word.kind, spans)
+
+
+# --- token streams ----------------------------------------------------------------------
+
+
+@lru_cache(maxsize=131072)
+def exact_term(syllable: str) -> str:
+    """The exact-stream form of one syllable: canonical tones, lowercase, NFC."""
+    return normalize_tones(clean_text(syllable)[0].lower())
+
+
+@lru_cache(maxsize=131072)
+def folded_term(syllable: str) -> str:
+    """The folded-stream form: no diacritics, đ → d, lowercase."""
+    return fold(exact_term(syllable))
+
+
+def term_function(kind: StreamKind) -> Callable[[str], str]:
+    return exact_term if kind == "exact" else folded_term
+
+
+def token_stream(analysis: Analysis, kind: StreamKind) -> Iterator[Token]:
+    """The terms an index field of ``kind`` stores for ``analysis``.
+
+    Syllables take consecutive positions, so a phrase of syllables matches across word
+    boundaries. A compound also yields itself and every multi-syllable sub-span, at the
+    position of its first syllable: "Dân vận khéo" gives "dân", "vận", "khéo" and also
+    "dân vận", "dân vận khéo", "vận khéo". A query word is then one term lookup whether
+    the text has it as a word or inside a longer one. Codes are one term; numbers and
+    hyphenated words also yield their parts, at the same position.
+    """
+    to_term = term_function(kind)
+    text = analysis.text
+    position = 0
+    for word in analysis.words:
+        if word.kind == "code":
+            yield Token(to_term(word.text), position, word.start, word.end)
+            position += 1
+            continue
+        terms = [to_term(text[s:e]) for s, e in word.syllables]
+        spans = word.syllables
+        for i, (start, end) in enumerate(spans):
+            yield Token(terms[i], position + i, start, end)
+            if len(terms) == 1:
+                yield from _parts(terms[0], position, start, end)
+            for j in _subspan_ends(i, len(terms)):
+                yield Token(" ".join(terms[i:j]), position + i, start, spans[j - 1][1])
+        position += len(terms)
+
+
+def _subspan_ends(first: int, count: int) -> range:
+    """Ends of the multi-syllable sub-spans of a compound that start at ``first``."""
+    if count <= MAX_SUBSPAN_SYLLABLES:
+        return range(first + 2, count + 1)
+    # A long run-on: only the whole of it, not every piece.
+    return range(count, count + 1) if first == 0 else range(0)
+
+
+def _parts(term: str, position: int, start: int, end: int) -> Iterator[Token]:
+    # "covid-19" is also found by "covid"; "19.200" stays whole (its parts are noise).
+    if _DIGITS.match(term):
+        return
+    parts = [p for p in _SPLIT_PARTS.split(term) if p]
+    if len(parts) > 1:
+        for part in parts:
+            yield Token(part, position, start, end)
+
+
+def query_words(text: str) -> list[tuple[str, ...]]:
+    """Segment query text; each word as its tuple of syllables (as written)."""
+    analysis = analyze(text)
+    return [
+        (analysis.text[w.start : w.end],)
+        if w.kind == "code"
+        else tuple(analysis.text[s:e] for s, e in w.syllables)
+        for w in analysis.words
+    ]

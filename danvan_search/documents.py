@@ -1,0 +1,115 @@
+"""What goes into an index: the :class:`Document` and its validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidDocumentError
+
+#: Keys of a document dict that have a field of their own; any other key is kept as
+#: extra metadata, stored and shown but not searched.
+KNOWN_FIELDS = ("id", "title", "body", "date", "source", "url", "author", "places", "cites")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document to index. ``id`` and ``body`` are required."""
+
+    id: str
+    body: str
+    title: str | None = None
+    date: dt.date | None = None
+    source: str | None = None
+    url: str | None = None
+    author: str | None = None
+    places: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Document:
+        """Build a document from a dict such as a JSONL line, checking every field.
+
+        Raises :class:`InvalidDocumentError` saying which field is wrong.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidDocumentError(
+                f"a document must be a JSON object / dict, not {type(data).__name__}"
+            )
+        doc_id = data.get("id")
+        if isinstance(doc_id, int) and not isinstance(doc_id, bool):
+            doc_id = str(doc_id)
+        if not isinstance(doc_id, str) or not doc_id.strip():
+            raise InvalidDocumentError('missing "id": every document needs a non-empty string id')
+        body = data.get("body")
+        if not isinstance(body, str):
+            raise InvalidDocumentError(f'document {doc_id!r} has no "body" text')
+        extra = {k: v for k, v in data.items() if k not in KNOWN_FIELDS}
+        return cls(
+            id=doc_id.strip(),
+            body=body,
+            title=_optional_text(data, "title", doc_id),
+            date=parse_date(data.get("date"), doc_id),
+            source=_optional_text(data, "source", doc_id),
+            url=_optional_text(data, "url", doc_id),
+            author=_optional_text(data, "author", doc_id),
+            places=_text_list(data, "places", doc_id),
+            cites=_text_list(data, "cites", doc_id),
+            extra=extra,
+        )
+
+    def content_hash(self) -> str:
+        """A digest of everything indexed, to skip documents that did not change."""
+        payload = json.dumps(
+            [self.id, self.title, self.body, self.iso_date, self.source, self.url,
+             self.author, list(self.places), list(self.cites), dict(self.extra)],
+            ensure_ascii=False, sort_keys=True, default=str,
+        )
+        return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+
+    @property
+    def iso_date(self) -> str | None:
+        return self.date.isoformat() if self.date else None
+
+
+def parse_date(value: Any, doc_id: str = "?") -> dt.date | None:
+    """Accept ``None``, a :class:`datetime.date`/``datetime`` or an ISO date string."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise InvalidDocumentError(
+        f'document {doc_id!r}: "date" must be an ISO date such as 2021-03-05, got {value!r}'
+    )
+
+
+def _optional_text(data: Mapping[str, Any], key: str, doc_id: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidDocumentError(f'document {doc_id!r}: "{key}" must be a string')
+    return value.strip() or None
+
+
+def _text_list(data: Mapping[str, Any], key: str, doc_id: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise InvalidDocumentError(f'document {doc_id!r}: "{key}" must be a list of strings')
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))

@@ -1,0 +1,316 @@
+"""The on-disk index: creating, opening, writing and reading documents.
+
+A :class:`SearchIndex` wraps one Whoosh index directory plus a small ``danvan.json``
+that records which format and analysis wrote it. Writers commit on success and cancel
+on error, so an interrupted run leaves the index as it was at its last commit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.searching import Searcher
+
+from . import __version__
+from .analysis import analyze
+from .documents import Document
+from .errors import (
+    DocumentNotFoundError,
+    IncompatibleIndexError,
+    IndexExistsError,
+    IndexLockedError,
+    IndexNotFoundError,
+    InvalidDocumentError,
+)
+from .schema import AnalyzedText, build_schema, index_metadata
+from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
+
+METADATA_FILE = "danvan.json"
+#: How long a writer waits for another writer to finish before giving up.
+DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+@dataclass
+class IndexingReport:
+    """What one indexing run did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+
+    @property
+    def written(self) -> int:
+        return self.added + self.updated
+
+
+class SearchIndex:
+    """A Vietnamese full-text index on disk.
+
+    >>> ix = SearchIndex.create("indexes/news")          # doctest: +SKIP
+    >>> ix.add([{"id": "1", "body": "Ban Dân vận Tỉnh ủy"}])  # doctest: +SKIP
+    1
+    >>> [hit.id for hit in ix.search("dan van")]           # doctest: +SKIP
+    ['1']
+    """
+
+    def __init__(self, path: Path, whoosh_ix: whoosh_index.Index, lock_timeout: float) -> None:
+        self.path = path
+        self._ix = whoosh_ix
+        self.lock_timeout = lock_timeout
+        # One searcher per thread: Whoosh searchers are not meant to be shared across
+        # threads, and reopening one for every query would cost more than the query.
+        self._local = threading.local()
+
+    # --- opening ---------------------------------------------------------------------
+
+    @staticmethod
+    def exists(path: str | os.PathLike[str]) -> bool:
+        """True when ``path`` holds a danvan-search index."""
+        path = Path(path)
+        return (path / METADATA_FILE).is_file() and whoosh_index.exists_in(str(path))
+
+    @classmethod
+    def create(
+        cls,
+        path: str | os.PathLike[str],
+        overwrite: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> SearchIndex:
+        """Create an empty index at ``path`` (the directory is made if needed).
+
+        Raises :class:`IndexExistsError` when an index is already there, unless
+        ``overwrite`` is true, in which case the old index is deleted first.
+        """
+        path = Path(path)
+        if cls.exists(path) or (path.is_dir() and whoosh_index.exists_in(str(path))):
+            if not overwrite:
+                raise IndexExistsError(
+                    f"an index already exists at {path}: open it with SearchIndex.open, "
+                    "or pass overwrite=True (CLI: --overwrite) to replace it"
+                )
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        whoosh_ix = whoosh_index.create_in(str(path), build_schema())
+        meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
+        (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        return cls(path, whoosh_ix, lock_timeout)
+
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> SearchIndex:
+        """Open an existing index.
+
+        Raises :class:`IndexNotFoundError` when there is none, and
+        :class:`IncompatibleIndexError` when it was written by an incompatible version.
+        """
+        path = Path(path)
+        if not cls.exists(path):
+            raise IndexNotFoundError(
+                f"no index at {path}: create one with `danvan-search index --index {path} "
+                "FILES...` or SearchIndex.create()"
+            )
+        _check_compatible(path)
+        return cls(path, whoosh_index.open_dir(str(path)), lock_timeout)
+
+    def close(self) -> None:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.close()
+            self._local.searcher = None
+        self._ix.close()
+
+    def __enter__(self) -> SearchIndex:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SearchIndex({str(self.path)!r})"
+
+    # --- writing ---------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self) -> Iterator[Any]:
+        try:
+            writer = self._ix.writer(timeout=self.lock_timeout)
+        except LockError:
+            raise IndexLockedError(
+                f"index {self.path} is locked by another writer that did not finish within "
+                f"{self.lock_timeout:g} s; wait for it and try again"
+            ) from None
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()  # also on KeyboardInterrupt: keep the last committed state
+            raise
+        writer.commit()
+
+    def add(self, documents: Iterable[Document | Mapping[str, Any]]) -> int:
+        """Index documents (dicts or :class:`Document`); return how many were written.
+
+        A document whose id is already in the index replaces it; one that is identical
+        to what the index holds is not written again. Raises
+        :class:`InvalidDocumentError` on the first invalid document, before committing
+        anything; use :meth:`index_documents` to skip and report bad ones instead.
+        """
+        return self.index_documents(documents, skip_invalid=False).written
+
+    def index_documents(
+        self,
+        documents: Iterable[Document | Mapping[str, Any] | tuple[str, Exception]],
+        *,
+        skip_invalid: bool = True,
+        on_document: Callable[[], None] | None = None,
+    ) -> IndexingReport:
+        """Index documents in one commit and report what happened to each.
+
+        Items may also be ``(where, error)`` pairs from a reader that could not make a
+        document out of its input: they are recorded as skipped. With ``skip_invalid``,
+        an invalid document is skipped and reported instead of raising.
+        """
+        report = IndexingReport()
+        known = self._known_hashes()
+        with self._writer() as writer:
+            for item in documents:
+                if on_document is not None:
+                    on_document()
+                if isinstance(item, tuple):
+                    report.skipped.append((item[0], str(item[1])))
+                    continue
+                try:
+                    doc = item if isinstance(item, Document) else Document.from_dict(item)
+                except InvalidDocumentError as error:
+                    if not skip_invalid:
+                        raise
+                    report.skipped.append((str(_describe(item)), str(error)))
+                    continue
+                digest = doc.content_hash()
+                previous = known.get(doc.id)
+                if previous == digest:
+                    report.unchanged += 1
+                    continue
+                writer.update_document(**_fields(doc, digest))
+                known[doc.id] = digest
+                if previous is None:
+                    report.added += 1
+                else:
+                    report.updated += 1
+        return report
+
+    def delete(self, ids: Iterable[str]) -> int:
+        """Delete documents by id; return how many were in the index."""
+        deleted = 0
+        with self._writer() as writer:
+            for doc_id in ids:
+                deleted += writer.delete_by_term("id", doc_id)
+        return deleted
+
+    def _known_hashes(self) -> dict[str, str]:
+        with self._ix.searcher() as searcher:
+            return {
+                fields["id"]: fields["doc"]["content_hash"]
+                for fields in searcher.all_stored_fields()
+            }
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _searcher(self) -> Searcher:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self._ix.searcher(weighting=WEIGHTING)
+        else:
+            searcher = searcher.refresh()  # sees the writer's latest commit
+        self._local.searcher = searcher
+        return searcher
+
+    def __len__(self) -> int:
+        return self._searcher().doc_count()
+
+    def __contains__(self, doc_id: object) -> bool:
+        return isinstance(doc_id, str) and self._searcher().document_number(id=doc_id) is not None
+
+    def get(self, doc_id: str) -> StoredDocument:
+        """The stored document with this id; :class:`DocumentNotFoundError` if absent."""
+        fields = self._searcher().document(id=doc_id)
+        if fields is None:
+            raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
+        return StoredDocument.from_stored(fields["doc"])
+
+    def ids(self) -> list[str]:
+        return sorted(fields["id"] for fields in self._searcher().all_stored_fields())
+
+    def search(self, query: str, limit: int = 10, **options: Any) -> SearchResults:
+        """Run a ranked query; see :func:`danvan_search.searching.run_search`."""
+        return run_search(self._searcher(), query, limit=limit, **options)
+
+
+def _check_compatible(path: Path) -> None:
+    try:
+        meta = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IncompatibleIndexError(
+            f"cannot read {path / METADATA_FILE} ({error}); rebuild the index with "
+            f"`danvan-search index --index {path} --overwrite FILES...`"
+        ) from None
+    expected = index_metadata()
+    found = {key: meta.get(key) for key in expected}
+    if found != expected:
+        raise IncompatibleIndexError(
+            f"index {path} was written by {meta.get('created_by', 'another version')} "
+            f"(format {found['format_version']}, analysis {found['analysis_version']}); this "
+            f"version needs format {expected['format_version']}, analysis "
+            f"{expected['analysis_version']}. Rebuild it: "
+            f"`danvan-search index --index {path} --overwrite FILES...`"
+        )
+
+
+def _describe(item: object) -> object:
+    if isinstance(item, Mapping) and "id" in item:
+        return f"document {item['id']!r}"
+    return "document"
+
+
+def _fields(doc: Document, digest: str) -> dict[str, Any]:
+    """Whoosh fields of a document: each text analysed once, fed to both its streams."""
+    fields: dict[str, Any] = {"id": doc.id}
+    for name, text in (("title", doc.title), ("body", doc.body)):
+        if text:
+            analyzed = AnalyzedText(analyze(text))
+            fields[name] = analyzed
+            fields[f"{name}_f"] = analyzed
+    if doc.date:
+        fields["date"] = doc.iso_date
+        fields["year"] = str(doc.date.year)
+    if doc.source:
+        fields["source"] = doc.source.lower()
+    if doc.places:
+        fields["places"] = ",".join(doc.places)
+    if doc.cites:
+        fields["cites"] = ",".join(doc.cites)
+    fields["doc"] = {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "date": doc.iso_date,
+        "source": doc.source,
+        "url": doc.url,
+        "author": doc.author,
+        "places": list(doc.places),
+        "cites": list(doc.cites),
+        "extra": dict(doc.extra),
+        "content_hash": digest,
+    }
+    return fields

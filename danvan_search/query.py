@@ -1,0 +1,271 @@
+"""From what people type in a search box to a Whoosh query.
+
+Syntax, all of it forgiving: free words (all optional, documents with all of them rank
+first, adjacent words rank higher when adjacent in the text), ``"quoted phrase"``
+(required), ``-word`` / ``-"phrase"`` (excluded), ``OR`` between alternatives, and
+``title:word`` / ``title:"phrase"`` (required, in the title). Anything malformed (an
+unbalanced quote, a lone ``-`` or ``OR``, ``title:`` with nothing after it, brackets,
+emoji, control characters) is read as plain text: parsing never fails.
+
+A query word typed with diacritics is matched on the exact stream and on the folded one,
+the exact match weighing more; a clause typed without any diacritic is matched on the
+folded stream only, its word boundaries found by longest match against the folded
+words the index knows (the CRF cannot segment unaccented text).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.reading import IndexReader
+
+from .analysis import analyze, exact_term, folded_term
+from .errors import InvalidQueryError
+from .normalization import clean_text, has_diacritics
+from .schema import STREAM_FIELDS, TEXT_FIELDS
+
+#: Longer queries are cut (at a space) to this many characters: a pasted page is not a
+#: query, and Whoosh's cost grows with every term.
+MAX_QUERY_CHARS = 1000
+
+FIELD_BOOST = {"title": 2.0, "body": 1.0}
+EXACT_BOOST = 1.0  # a match with the accents as typed ...
+FOLDED_BOOST = 0.6  # ... outweighs one that only agrees without accents.
+SCATTERED_BOOST = 0.25  # all syllables of a compound present, but not together
+ALL_WORDS_BOOST = 3.0  # every query word present
+ADJACENT_BOOST = 1.5  # two query words next to each other in the text
+#: Beyond this many words a query is a natural question: requiring all of its words or
+#: each pair of them adjacent would only cost time.
+MAX_WORDS_FOR_PROXIMITY = 8
+#: Longest run of folded syllables tried as one word when segmenting unaccented text.
+MAX_WORD_SYLLABLES = 4
+
+_TOKEN = re.compile(
+    r'(?P<neg>-)?(?:(?P<field>[Tt][Ii][Tt][Ll][Ee]):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
+)
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "«": '"', "»": '"'})
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One unit of a parsed query."""
+
+    text: str
+    phrase: bool = False
+    negated: bool = False
+    in_title: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The query as alternatives (joined by OR), each a sequence of clauses."""
+
+    text: str
+    alternatives: tuple[tuple[Clause, ...], ...]
+
+
+def prepare_query_text(text: str) -> str:
+    """Clean a raw query: control characters out, NFC, cut to :data:`MAX_QUERY_CHARS`.
+
+    Raises :class:`InvalidQueryError` when nothing is left to search for.
+    """
+    if not isinstance(text, str):
+        raise InvalidQueryError(f"a query must be a string, not {type(text).__name__}")
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
+    text = clean_text(text)[0].translate(_QUOTES).strip()
+    if not text:
+        raise InvalidQueryError("empty query: type some words to search for")
+    if len(text) > MAX_QUERY_CHARS:
+        cut = text.rfind(" ", 0, MAX_QUERY_CHARS)
+        text = text[: cut if cut > 0 else MAX_QUERY_CHARS]
+    return text
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse query syntax; never raises on malformed input (it becomes plain text)."""
+    text = prepare_query_text(text)
+    if text.count('"') % 2:  # an unbalanced quote is just a character typed by mistake
+        last = text.rfind('"')
+        text = text[:last] + " " + text[last + 1 :]
+    alternatives: list[list[Clause]] = [[]]
+    for match in _TOKEN.finditer(text):
+        word, phrase = match["word"], match["phrase"]
+        negated, in_title = bool(match["neg"]), bool(match["field"])
+        if word == "OR" and not negated and not in_title:
+            if alternatives[-1]:
+                alternatives.append([])
+            continue
+        if phrase is not None:
+            if phrase.strip():
+                alternatives[-1].append(Clause(phrase, True, negated, in_title))
+            continue
+        current = alternatives[-1]
+        last = current[-1] if current else None
+        if (
+            last is not None
+            and not (negated or in_title or last.phrase or last.negated or last.in_title)
+        ):
+            # Free words stay together so the segmenter sees "công tác dân vận" whole.
+            current[-1] = Clause(f"{last.text} {word}")
+        else:
+            current.append(Clause(word, False, negated, in_title))
+    return ParsedQuery(text, tuple(tuple(a) for a in alternatives if a))
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A Whoosh query plus what the snippet should highlight (folded syllable runs)."""
+
+    query: wq.Query | None
+    highlight: tuple[tuple[str, ...], ...]
+
+
+def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
+    """Turn a parsed query into a Whoosh query against the index behind ``reader``."""
+    builder = _Builder(reader)
+    alternatives = [q for q in (builder.alternative(a) for a in parsed.alternatives) if q]
+    excluded = [
+        builder.clause_query(c, required=True)
+        for alt in parsed.alternatives
+        for c in alt
+        if c.negated
+    ]
+    excluded = [q for q in excluded if q is not None]
+    main: wq.Query | None
+    if alternatives:
+        main = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+    elif excluded:
+        main = wq.Every()  # only exclusions: everything but them
+    else:
+        main = None
+    if main is not None and excluded:
+        main = wq.AndNot(main, wq.Or(excluded))
+    return QueryPlan(main, tuple(dict.fromkeys(builder.highlight)))
+
+
+class _Builder:
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self.highlight: list[tuple[str, ...]] = []
+
+    def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
+        required, optional = [], []
+        for clause in clauses:
+            if clause.negated:
+                continue
+            q = self.clause_query(clause, required=False)
+            if q is not None:
+                (required if clause.phrase or clause.in_title else optional).append(q)
+        if required:
+            must = required[0] if len(required) == 1 else wq.And(required)
+            return wq.AndMaybe(must, wq.Or(optional)) if optional else must
+        if optional:
+            return optional[0] if len(optional) == 1 else wq.Or(optional)
+        return None
+
+    def clause_query(self, clause: Clause, required: bool) -> wq.Query | None:
+        fields = ("title",) if clause.in_title else TEXT_FIELDS
+        accented = has_diacritics(clause.text)
+        if clause.phrase:
+            syllables = [s for w in self.words(clause.text, accented) for s in w]
+            if not clause.negated:
+                self.highlight.append(tuple(folded_term(s) for s in syllables))
+            return self.phrase(syllables, accented, fields) if syllables else None
+        words = self.words(clause.text, accented)
+        if not clause.negated:
+            self.highlight.extend(tuple(folded_term(s) for s in w) for w in words)
+        if not words:
+            return None
+        if required or clause.negated:
+            parts = [self.word(w, accented, fields, scattered=False) for w in words]
+            return parts[0] if len(parts) == 1 else wq.And(parts)
+        return self.free_words(words, accented, fields)
+
+    def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
+        analysis = analyze(text)
+        words = [
+            (analysis.text[w.start : w.end],)
+            if w.kind == "code"
+            else tuple(analysis.text[s:e] for s, e in w.syllables)
+            for w in analysis.words
+        ]
+        return words if accented else self.segment_unaccented(words)
+
+    def segment_unaccented(self, words: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """Regroup syllables by longest match over the folded words the index holds."""
+        syllables = [s for w in words for s in w]
+        folded = [folded_term(s) for s in syllables]
+        result: list[tuple[str, ...]] = []
+        i = 0
+        while i < len(syllables):
+            size = 1
+            for candidate in range(min(MAX_WORD_SYLLABLES, len(syllables) - i), 1, -1):
+                if self.known(" ".join(folded[i : i + candidate]), folded=True):
+                    size = candidate
+                    break
+            result.append(tuple(syllables[i : i + size]))
+            i += size
+        return result
+
+    def known(self, term: str, folded: bool) -> bool:
+        return any(
+            (STREAM_FIELDS[name][1 if folded else 0], term) in self.reader for name in TEXT_FIELDS
+        )
+
+    def free_words(
+        self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
+    ) -> wq.Query:
+        subs = [self.word(w, accented, fields, scattered=True) for w in words]
+        if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
+            required = [self.word(w, accented, fields, scattered=False) for w in words]
+            subs.append(wq.And(required, boost=ALL_WORDS_BOOST))
+            for left, right in zip(words, words[1:]):
+                pair = self.phrase([*left, *right], False, ("body",))
+                subs.append(wq.Or([pair], boost=ADJACENT_BOOST))
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def word(
+        self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str], scattered: bool
+    ) -> wq.Query:
+        """One query word on every field; a compound also matches as scattered syllables."""
+        subs: list[wq.Query] = []
+        for name in fields:
+            exact_field, folded_field = STREAM_FIELDS[name]
+            boost = FIELD_BOOST[name]
+            if accented:
+                terms = [exact_term(s) for s in syllables]
+                subs.append(self.term_or_phrase(exact_field, terms, boost * EXACT_BOOST))
+            terms = [folded_term(s) for s in syllables]
+            subs.append(self.term_or_phrase(folded_field, terms, boost * FOLDED_BOOST))
+        if scattered and len(syllables) > 1:
+            terms = [wq.Term(STREAM_FIELDS["body"][1], folded_term(s)) for s in syllables]
+            subs.append(wq.And(terms, boost=SCATTERED_BOOST))
+        return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+    def term_or_phrase(self, field: str, terms: list[str], boost: float) -> wq.Query:
+        # The index holds every compound and its sub-spans as terms, so one term lookup
+        # finds a word wherever it occurs as a word; only an unknown compound (segmented
+        # differently in the documents) needs the slower phrase of syllables.
+        joined = " ".join(terms)
+        if len(terms) == 1 or (field, joined) in self.reader:
+            return wq.Term(field, joined, boost=boost)
+        return wq.Phrase(field, terms, boost=boost)
+
+    def phrase(self, syllables: list[str], accented: bool, fields: Sequence[str]) -> wq.Query:
+        subs: list[wq.Query] = []
+        for name in fields:
+            exact_field, folded_field = STREAM_FIELDS[name]
+            if accented:
+                terms, field = [exact_term(s) for s in syllables], exact_field
+            else:
+                terms, field = [folded_term(s) for s in syllables], folded_field
+            boost = FIELD_BOOST[name]
+            if len(terms) == 1:
+                subs.append(wq.Term(field, terms[0], boost=boost))
+            else:
+                subs.append(wq.Phrase(field, terms, boost=boost))
+        return subs[0] if len(subs) == 1 else wq.Or(subs)

@@ -1,0 +1,109 @@
+"""The Whoosh schema of a danvan-search index and the analyzers its text fields use.
+
+Each text field is indexed twice: exact (lowercase, canonical tone placement) and folded
+(no diacritics), so a query typed without accents still matches, while one typed with
+accents can rank exact matches first. Metadata fields are kept as plain values for
+filters and facets; everything shown to the user is in one stored field, ``doc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from whoosh import analysis as whoosh_analysis
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+
+from .analysis import ANALYSIS_VERSION, Analysis, StreamKind, analyze, token_stream
+
+#: Bump when the schema (fields, their types) changes.
+FORMAT_VERSION = 1
+
+TEXT_FIELDS = ("title", "body")
+#: Whoosh field names for each text field: (exact stream, folded stream).
+STREAM_FIELDS = {name: (name, f"{name}_f") for name in TEXT_FIELDS}
+
+
+class AnalyzedText(str):
+    """A string that carries its analysis, so the exact and the folded field of the same
+    text reuse one segmentation instead of running the CRF twice."""
+
+    analysis: Analysis
+
+    def __new__(cls, analysis: Analysis) -> AnalyzedText:
+        self = super().__new__(cls, analysis.text)
+        self.analysis = analysis
+        return self
+
+
+class VietnameseAnalyzer(whoosh_analysis.Analyzer):
+    """Whoosh analyzer emitting one stream of :func:`danvan_search.analysis.token_stream`.
+
+    Whoosh pickles the schema into the index, analyzers included, so this class must keep
+    its import path and stay cheap to pickle (it only holds the stream kind).
+    """
+
+    def __init__(self, stream: StreamKind) -> None:
+        self.stream = stream
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, VietnameseAnalyzer) and other.stream == self.stream
+
+    def __hash__(self) -> int:
+        return hash(("VietnameseAnalyzer", self.stream))
+
+    def __repr__(self) -> str:
+        return f"VietnameseAnalyzer({self.stream!r})"
+
+    def __call__(  # noqa: PLR0913 - Whoosh's analyzer protocol
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[whoosh_analysis.Token]:
+        analysis = value.analysis if isinstance(value, AnalyzedText) else analyze(value)
+        token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode)
+        token.boost = 1.0
+        token.stopped = False
+        for item in token_stream(analysis, self.stream):
+            token.text = item.term
+            if keeporiginal:
+                token.original = item.term
+            if positions:
+                token.pos = start_pos + item.position
+            if chars:
+                token.startchar = start_char + item.start
+                token.endchar = start_char + item.end
+            yield token
+
+
+def build_schema() -> Schema:
+    exact, folded = VietnameseAnalyzer("exact"), VietnameseAnalyzer("folded")
+    text_fields: dict[str, Any] = {}
+    for exact_name, folded_name in STREAM_FIELDS.values():
+        text_fields[exact_name] = TEXT(analyzer=exact, phrase=True)
+        text_fields[folded_name] = TEXT(analyzer=folded, phrase=True)
+    return Schema(
+        id=ID(unique=True, stored=True),
+        # ISO date (YYYY-MM-DD): sorts and ranges lexicographically.
+        date=ID(sortable=True),
+        year=ID,
+        source=ID,
+        places=KEYWORD(commas=True, lowercase=True),
+        cites=KEYWORD(commas=True, lowercase=True),
+        # Everything shown to the user: original title and body, metadata, content hash.
+        doc=STORED,
+        **text_fields,
+    )
+
+
+def index_metadata() -> dict[str, int]:
+    """What an index records about the code that wrote it."""
+    return {"format_version": FORMAT_VERSION, "analysis_version": ANALYSIS_VERSION}

@@ -1,0 +1,122 @@
+"""Snippets: the part of a document that best shows why it matched, from the original
+text (accents as written), with the matched words located by character ranges.
+
+Matching is done on the folded text, so a word is highlighted however it was typed or
+written (``dan van`` highlights "Dân vận", also inside "Dân vận khéo"); rendering the
+ranges (terminal, HTML, plain markers) is left to :meth:`Snippet.render` and callers.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .normalization import clean_text, fold
+
+Span = tuple[int, int]
+
+#: Characters of context a snippet aims for.
+SNIPPET_CHARS = 240
+_CONTEXT_BEFORE = 60
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A fragment of a document; ``highlights`` are ranges within :attr:`text`."""
+
+    text: str
+    highlights: tuple[Span, ...]
+    start: int  # where the fragment starts in the document
+    end: int
+    document_length: int
+
+    def render(self, before: str = "[", after: str = "]", ellipsis: str = "…") -> str:
+        """The fragment with each highlight wrapped in ``before``/``after``."""
+        parts, cursor = [], 0
+        for start, end in self.highlights:
+            parts += [self.text[cursor:start], before, self.text[start:end], after]
+            cursor = end
+        parts.append(self.text[cursor:])
+        return self._ellipsize("".join(parts), ellipsis)
+
+    def html(self, tag: str = "mark") -> str:
+        """The fragment as HTML, highlights wrapped in ``<mark>`` (text escaped)."""
+        parts, cursor = [], 0
+        for start, end in self.highlights:
+            parts += [html.escape(self.text[cursor:start]), f"<{tag}>",
+                      html.escape(self.text[start:end]), f"</{tag}>"]
+            cursor = end
+        parts.append(html.escape(self.text[cursor:]))
+        return self._ellipsize("".join(parts), "…")
+
+    def _ellipsize(self, text: str, ellipsis: str) -> str:
+        prefix = ellipsis if self.start > 0 else ""
+        suffix = ellipsis if self.end < self.document_length else ""
+        return f"{prefix}{text}{suffix}"
+
+
+def find_highlights(text: str, runs: Sequence[tuple[str, ...]]) -> list[Span]:
+    """Character ranges of ``text`` where any run of folded syllables occurs.
+
+    ``runs`` are folded, lowercase syllable sequences (one per query word or phrase).
+    Works on NFD input and either tone style: offsets always refer to ``text``.
+    """
+    pattern = _pattern(runs)
+    if pattern is None or not text:
+        return []
+    cleaned, offsets = clean_text(text)
+    folded = fold(cleaned)  # one character per character of NFC text: offsets carry over
+    spans = [m.span() for m in pattern.finditer(folded)]
+    if offsets is not None:
+        spans = [(offsets[s], offsets[e]) for s, e in spans]
+    return _merge(spans)
+
+
+def _pattern(runs: Sequence[tuple[str, ...]]) -> re.Pattern[str] | None:
+    alternatives = sorted(
+        {r"\s+".join(re.escape(s) for s in run) for run in runs if run}, key=len, reverse=True
+    )
+    if not alternatives:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def make_snippet(text: str, highlights: Sequence[Span], width: int = SNIPPET_CHARS) -> Snippet:
+    """The window of ``text`` about ``width`` characters long that shows the most
+    distinct highlighted words, cut at spaces, newlines shown as spaces."""
+    start = _best_window(text, highlights, width)
+    end = min(len(text), start + width)
+    if start > 0:  # do not cut a word in two
+        space = text.find(" ", start, start + 30)
+        start = space + 1 if space >= 0 else start
+    if end < len(text):
+        space = text.rfind(" ", end - 30, end)
+        end = space if space > start else end
+    inside = tuple((s - start, e - start) for s, e in highlights if s >= start and e <= end)
+    fragment = re.sub(r"\s", " ", text[start:end])
+    return Snippet(fragment, inside, start, end, len(text))
+
+
+def _best_window(text: str, highlights: Sequence[Span], width: int) -> int:
+    if not highlights:
+        return 0
+    best_start, best_key = 0, (-1, -1)
+    for anchor, _ in highlights:
+        start = max(0, anchor - _CONTEXT_BEFORE)
+        inside = [text[s:e].lower() for s, e in highlights if s >= start and e <= start + width]
+        key = (len(set(inside)), len(inside))
+        if key > best_key:
+            best_start, best_key = start, key
+    return best_start
