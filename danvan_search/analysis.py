@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -174,9 +175,23 @@ def _merge_codes(text: str, words: list[Word]) -> list[Word]:
 
 
 def _remap(word: Word, offsets: list[int], original: str) -> Word:
-    start, end = offsets[word.start], offsets[word.end]
-    spans = tuple((offsets[s], offsets[e]) for s, e in word.syllables)
+    start, end = map_span(offsets, word.start, word.end, original)
+    spans = tuple(map_span(offsets, s, e, original) for s, e in word.syllables)
     return Word(original[start:end], start, end, word.kind, spans)
+
+
+def map_span(offsets: list[int], start: int, end: int, original: str) -> tuple[int, int]:
+    """Map a span of cleaned text back to ``original`` (see ``clean_text``'s offsets).
+
+    The end is that of the last character's own cluster, so a removed invisible
+    character after a word is not counted as part of it.
+    """
+    if end <= start:
+        return offsets[start], offsets[start]
+    stop = offsets[end - 1] + 1
+    while stop < len(original) and unicodedata.combining(original[stop]):
+        stop += 1  # the combining marks of a decomposed last letter
+    return offsets[start], stop
 
 
 # --- token streams ----------------------------------------------------------------------

@@ -54,6 +54,17 @@ class IndexingReport:
         return self.added + self.updated
 
 
+@dataclass(frozen=True)
+class IndexStats:
+    """A summary of an index."""
+
+    path: Path
+    documents: int
+    size_bytes: int
+    format_version: int
+    analysis_version: int
+
+
 class SearchIndex:
     """A Vietnamese full-text index on disk.
 
@@ -251,6 +262,12 @@ class SearchIndex:
 
     def ids(self) -> list[str]:
         return sorted(fields["id"] for fields in self._searcher().all_stored_fields())
+
+    def stats(self) -> IndexStats:
+        meta = index_metadata()
+        size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
+        return IndexStats(self.path, len(self), size, meta["format_version"],
+                          meta["analysis_version"])
 
     def search(self, query: str, limit: int = 10, **options: Any) -> SearchResults:
         """Run a ranked query; see :func:`danvan_search.searching.run_search`."""

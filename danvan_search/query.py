@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -27,6 +28,7 @@ from .analysis import analyze, exact_term, folded_term
 from .errors import InvalidQueryError
 from .normalization import clean_text, has_diacritics
 from .schema import STREAM_FIELDS, TEXT_FIELDS
+from .snippets import MatchRun
 
 #: Longer queries are cut (at a space) to this many characters: a pasted page is not a
 #: query, and Whoosh's cost grows with every term.
@@ -118,10 +120,10 @@ def parse_query(text: str) -> ParsedQuery:
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """A Whoosh query plus what the snippet should highlight (folded syllable runs)."""
+    """A Whoosh query plus the query words that snippets should highlight."""
 
     query: wq.Query | None
-    highlight: tuple[tuple[str, ...], ...]
+    highlight: tuple[MatchRun, ...]
 
 
 def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
@@ -150,7 +152,7 @@ def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
 class _Builder:
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
-        self.highlight: list[tuple[str, ...]] = []
+        self.highlight: list[MatchRun] = []
 
     def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
         required, optional = [], []
@@ -173,11 +175,11 @@ class _Builder:
         if clause.phrase:
             syllables = [s for w in self.words(clause.text, accented) for s in w]
             if not clause.negated:
-                self.highlight.append(tuple(folded_term(s) for s in syllables))
+                self.highlight.append(_match_run(syllables, accented))
             return self.phrase(syllables, accented, fields) if syllables else None
         words = self.words(clause.text, accented)
         if not clause.negated:
-            self.highlight.extend(tuple(folded_term(s) for s in w) for w in words)
+            self.highlight.extend(_match_run(w, accented) for w in words)
         if not words:
             return None
         if required or clause.negated:
@@ -186,29 +188,39 @@ class _Builder:
         return self.free_words(words, accented, fields)
 
     def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
-        analysis = analyze(text)
-        words = [
-            (analysis.text[w.start : w.end],)
-            if w.kind == "code"
-            else tuple(analysis.text[s:e] for s, e in w.syllables)
-            for w in analysis.words
-        ]
-        return words if accented else self.segment_unaccented(words)
+        """The words of ``text`` as tuples of syllables, with boundaries the index knows.
 
-    def segment_unaccented(self, words: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-        """Regroup syllables by longest match over the folded words the index holds."""
-        syllables = [s for w in words for s in w]
-        folded = [folded_term(s) for s in syllables]
+        Accented text starts from the segmenter's words; unaccented text from bare
+        syllables, since the CRF cannot segment it. Either way, neighbours are then
+        joined by longest match wherever the joined form is a term of the index, so a
+        query splits the way the documents were split ("dan van kheo" and "dân vận khéo"
+        both become the one word the index holds for "Dân vận khéo").
+        """
+        analysis = analyze(text)
+        units: list[tuple[str, ...]] = []
+        for word in analysis.words:
+            if word.kind == "code":
+                units.append((analysis.text[word.start : word.end],))
+            else:
+                syllables = tuple(analysis.text[s:e] for s, e in word.syllables)
+                units.extend([syllables] if accented else [(s,) for s in syllables])
+        return self.join_known(units, accented)
+
+    def join_known(self, units: list[tuple[str, ...]], accented: bool) -> list[tuple[str, ...]]:
+        to_term = exact_term if accented else folded_term
         result: list[tuple[str, ...]] = []
         i = 0
-        while i < len(syllables):
-            size = 1
-            for candidate in range(min(MAX_WORD_SYLLABLES, len(syllables) - i), 1, -1):
-                if self.known(" ".join(folded[i : i + candidate]), folded=True):
-                    size = candidate
-                    break
-            result.append(tuple(syllables[i : i + size]))
-            i += size
+        while i < len(units):
+            best = 1
+            size, syllables = 1, len(units[i])
+            while i + size < len(units) and syllables + len(units[i + size]) <= MAX_WORD_SYLLABLES:
+                syllables += len(units[i + size])
+                size += 1
+                joined = " ".join(to_term(s) for unit in units[i : i + size] for s in unit)
+                if self.known(joined, folded=not accented):
+                    best = size
+            result.append(tuple(s for unit in units[i : i + best] for s in unit))
+            i += best
         return result
 
     def known(self, term: str, folded: bool) -> bool:
@@ -223,7 +235,7 @@ class _Builder:
         if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
             required = [self.word(w, accented, fields, scattered=False) for w in words]
             subs.append(wq.And(required, boost=ALL_WORDS_BOOST))
-            for left, right in zip(words, words[1:]):
+            for left, right in pairwise(words):
                 pair = self.phrase([*left, *right], False, ("body",))
                 subs.append(wq.Or([pair], boost=ADJACENT_BOOST))
         return subs[0] if len(subs) == 1 else wq.Or(subs)
@@ -269,3 +281,8 @@ class _Builder:
             else:
                 subs.append(wq.Phrase(field, terms, boost=boost))
         return subs[0] if len(subs) == 1 else wq.Or(subs)
+
+
+def _match_run(syllables: Sequence[str], accented: bool) -> MatchRun:
+    to_term = exact_term if accented else folded_term
+    return MatchRun(tuple(to_term(s) for s in syllables), accented)

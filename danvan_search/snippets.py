@@ -12,8 +12,10 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .normalization import clean_text, fold
+from .analysis import map_span
+from .normalization import clean_text, fold, normalize_tones
 
 Span = tuple[int, int]
 
@@ -57,30 +59,44 @@ class Snippet:
         return f"{prefix}{text}{suffix}"
 
 
-def find_highlights(text: str, runs: Sequence[tuple[str, ...]]) -> list[Span]:
-    """Character ranges of ``text`` where any run of folded syllables occurs.
+@dataclass(frozen=True)
+class MatchRun:
+    """A query word or phrase to highlight: its syllables, exact (lowercase, canonical
+    tones) when the query was typed with accents, else folded."""
 
-    ``runs`` are folded, lowercase syllable sequences (one per query word or phrase).
-    Works on NFD input and either tone style: offsets always refer to ``text``.
+    syllables: tuple[str, ...]
+    accented: bool
+
+
+def find_highlights(text: str, runs: Sequence[MatchRun]) -> list[Span]:
+    """Character ranges of ``text`` where the query's words occur.
+
+    An accented word is highlighted where the document has it with the same accents,
+    and only where it has none of those, wherever it matched through folding. Works on
+    NFD input and either tone style: offsets always refer to ``text``.
     """
-    pattern = _pattern(runs)
-    if pattern is None or not text:
+    if not text or not runs:
         return []
     cleaned, offsets = clean_text(text)
     folded = fold(cleaned)  # one character per character of NFC text: offsets carry over
-    spans = [m.span() for m in pattern.finditer(folded)]
+    exact = normalize_tones(cleaned) if any(run.accented for run in runs) else cleaned
+    spans: list[Span] = []
+    for run in runs:
+        found = _pattern(run.syllables).finditer(exact) if run.accented else ()
+        found_spans = [m.span() for m in found]
+        if not found_spans:
+            folded_run = tuple(fold(s) for s in run.syllables)
+            found_spans = [m.span() for m in _pattern(folded_run).finditer(folded)]
+        spans.extend(found_spans)
     if offsets is not None:
-        spans = [(offsets[s], offsets[e]) for s, e in spans]
+        spans = [map_span(offsets, s, e, text) for s, e in spans]
     return _merge(spans)
 
 
-def _pattern(runs: Sequence[tuple[str, ...]]) -> re.Pattern[str] | None:
-    alternatives = sorted(
-        {r"\s+".join(re.escape(s) for s in run) for run in runs if run}, key=len, reverse=True
-    )
-    if not alternatives:
-        return None
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
+@lru_cache(maxsize=1024)
+def _pattern(syllables: tuple[str, ...]) -> re.Pattern[str]:
+    body = r"\s+".join(re.escape(s) for s in syllables)
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)", re.IGNORECASE)
 
 
 def _merge(spans: list[Span]) -> list[Span]:
@@ -95,7 +111,7 @@ def _merge(spans: list[Span]) -> list[Span]:
 
 def make_snippet(text: str, highlights: Sequence[Span], width: int = SNIPPET_CHARS) -> Snippet:
     """The window of ``text`` about ``width`` characters long that shows the most
-    distinct highlighted words, cut at spaces, newlines shown as spaces."""
+    distinct highlighted words, cut at spaces, white space runs shown as one space."""
     start = _best_window(text, highlights, width)
     end = min(len(text), start + width)
     if start > 0:  # do not cut a word in two
@@ -104,9 +120,24 @@ def make_snippet(text: str, highlights: Sequence[Span], width: int = SNIPPET_CHA
     if end < len(text):
         space = text.rfind(" ", end - 30, end)
         end = space if space > start else end
-    inside = tuple((s - start, e - start) for s, e in highlights if s >= start and e <= end)
-    fragment = re.sub(r"\s", " ", text[start:end])
-    return Snippet(fragment, inside, start, end, len(text))
+    inside = [(s, e) for s, e in highlights if s >= start and e <= end]
+    fragment, moved = _collapse_spaces(text[start:end], [(s - start, e - start) for s, e in inside])
+    return Snippet(fragment, tuple(moved), start, end, len(text))
+
+
+def _collapse_spaces(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
+    """Runs of white space (newlines included) become one space; spans follow."""
+    kept: list[str] = []
+    new_index = [0] * (len(text) + 1)
+    previous_space = False
+    for i, char in enumerate(text):
+        new_index[i] = len(kept)
+        is_space = char.isspace()
+        if not (is_space and previous_space):
+            kept.append(" " if is_space else char)
+        previous_space = is_space
+    new_index[len(text)] = len(kept)
+    return "".join(kept), [(new_index[s], new_index[e]) for s, e in spans]
 
 
 def _best_window(text: str, highlights: Sequence[Span], width: int) -> int:

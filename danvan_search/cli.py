@@ -1,0 +1,320 @@
+"""The ``danvan-search`` command: a thin layer over :mod:`danvan_search`.
+
+Commands parse options, call the library and format its results; errors become one
+line on stderr and exit status 1 (click's usage errors exit with 2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+DEFAULT_INDEX = Path("indexes") / "default"
+SEEDS_DIR = Path("seeds")
+
+INDEX_OPTION = click.option(
+    "--index",
+    "index_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="DANVAN_INDEX",
+    default=DEFAULT_INDEX,
+    show_default=True,
+    help="Index directory (or set $DANVAN_INDEX).",
+)
+
+
+class _Group(click.Group):
+    """Turns library and OS errors into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from .errors import DanvanError
+
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except DanvanError as error:
+            _fail(str(error))
+        except KeyboardInterrupt:
+            _fail("interrupted; the index keeps its last committed state")
+        except OSError as error:
+            _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="danvan-search")
+def main() -> None:
+    """Search Vietnamese text: ranked, accent-insensitive, word-aware.
+
+    \b
+    Example:
+        danvan-search index --index indexes/news seeds/
+        danvan-search search --index indexes/news "dan van kheo"
+    """
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--overwrite", is_flag=True, help="Delete the index first and build it anew.")
+@click.argument("sources", nargs=-1, required=True)
+def index(index_path: Path, overwrite: bool, sources: tuple[str, ...]) -> None:
+    """Add documents from SOURCES to the index (created if missing).
+
+    A SOURCE is a .txt file (one document), a directory (read recursively), a .jsonl
+    file (one JSON document per line: "id" and "body" required; "title", "date",
+    "source", "url" optional), or - for JSONL on standard input. A document whose id is
+    already indexed is updated; bad inputs are skipped and listed.
+
+    \b
+    Examples:
+        danvan-search index seeds/
+        danvan-search index --index indexes/news articles.jsonl
+        cat articles.jsonl | danvan-search index -
+    """
+    from .index import SearchIndex
+    from .ingestion import read_sources
+
+    if overwrite or not SearchIndex.exists(index_path):
+        ix = SearchIndex.create(index_path, overwrite=overwrite)
+    else:
+        ix = SearchIndex.open(index_path)
+    with ix:
+        report = ix.index_documents(read_sources(list(sources)), on_document=_progress())
+    if sys.stderr.isatty():
+        click.echo("\r\033[K", nl=False, err=True)
+    for where, why in report.skipped:
+        click.echo(f"skipped {where}: {why}", err=True)
+    click.echo(
+        f"{index_path}: {report.added} added, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
+    )
+    if report.skipped and not (report.written or report.unchanged):
+        _fail("no document could be indexed (see the skipped inputs above)")
+
+
+def _progress() -> Callable[[], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    count = 0
+
+    def tick() -> None:
+        nonlocal count
+        count += 1
+        if count % 50 == 0:
+            click.echo(f"\rindexing: {count} documents read", nl=False, err=True)
+
+    return tick
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Number of hits to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@click.argument("query", nargs=-1, required=True)
+def search(index_path: Path, limit: int, as_json: bool, query: tuple[str, ...]) -> None:
+    """Search the index; QUERY may be typed with or without accents.
+
+    Words are all optional (documents with all of them rank first); "quoted phrase",
+    -word, -"phrase", OR and title:word are understood.
+
+    \b
+    Examples:
+        danvan-search search "dan van kheo"
+        danvan-search search '"Dân vận khéo" -Huế' --limit 3
+        danvan-search search 25-NQ/TW --json
+    """
+    ix = _open_for_search(index_path)
+    with ix:
+        results = ix.search(" ".join(query), limit=limit)
+    if as_json:
+        click.echo(json.dumps(_results_json(results), ensure_ascii=False, indent=2))
+        return
+    if not results.hits:
+        click.echo(f"No documents match {results.query!r}.")
+        return
+    click.echo(f"{results.total} documents match; showing {len(results)}.\n")
+    bold = sys.stdout.isatty()
+    for hit in results:
+        click.echo(_hit_heading(hit, bold))
+        click.echo("   " + _render(hit.snippet, bold))
+        click.echo()
+
+
+def _open_for_search(index_path: Path) -> Any:
+    from .index import SearchIndex
+    from .ingestion import read_sources
+
+    if (
+        index_path == DEFAULT_INDEX
+        and not SearchIndex.exists(index_path)
+        and SEEDS_DIR.is_dir()
+    ):
+        # The embedded default: the first command of the README works on a fresh clone.
+        click.echo(f"No index at {index_path} yet: building it from {SEEDS_DIR}/ …", err=True)
+        with SearchIndex.create(index_path) as ix:
+            report = ix.index_documents(read_sources([str(SEEDS_DIR)]))
+        click.echo(f"Indexed {report.written} documents.", err=True)
+    return SearchIndex.open(index_path)
+
+
+def _hit_heading(hit: Any, bold: bool) -> str:
+    title = hit.title or hit.id
+    about = ", ".join(str(x) for x in (hit.date, hit.source) if x)
+    title = click.style(title, bold=True) if bold else title
+    return f"{hit.rank}. {title}" + (f"  ({about})" if about else "") + f"  [{hit.id}]"
+
+
+def _render(snippet: Any, bold: bool) -> str:
+    if bold:
+        return snippet.render(before="\033[1m", after="\033[0m")
+    return snippet.render(before="[", after="]")
+
+
+def _results_json(results: Any) -> dict[str, Any]:
+    return {
+        "query": results.query,
+        "total": results.total,
+        "hits": [
+            {
+                "id": hit.id,
+                "rank": hit.rank,
+                "score": round(hit.score, 4),
+                "title": hit.title,
+                "date": hit.date.isoformat() if hit.date else None,
+                "source": hit.source,
+                "url": hit.url,
+                "author": hit.author,
+                "places": list(hit.places),
+                "cites": list(hit.cites),
+                "snippet": hit.snippet.text,
+                "snippet_highlights": [list(s) for s in hit.snippet.highlights],
+                "highlights": [list(s) for s in hit.highlights],
+            }
+            for hit in results
+        ],
+    }
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@click.argument("doc_id")
+def show(index_path: Path, as_json: bool, doc_id: str) -> None:
+    """Print the stored document DOC_ID: its metadata and text.
+
+    \b
+    Example:
+        danvan-search show 004_1d921b9e94ebeb4d
+    """
+    from .index import SearchIndex
+
+    with SearchIndex.open(index_path) as ix:
+        doc = ix.get(doc_id)
+    if as_json:
+        data = asdict(doc)
+        data["date"] = doc.date.isoformat() if doc.date else None
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for label, value in (
+        ("id", doc.id), ("title", doc.title), ("date", doc.date), ("source", doc.source),
+        ("url", doc.url), ("author", doc.author), ("places", ", ".join(doc.places)),
+        ("cites", ", ".join(doc.cites)),
+    ):
+        if value:
+            click.echo(f"{label + ':':8} {value}")
+    click.echo()
+    click.echo(doc.body)
+
+
+@main.command()
+@INDEX_OPTION
+def stats(index_path: Path) -> None:
+    """Show what the index holds.
+
+    \b
+    Example:
+        danvan-search stats --index indexes/news
+    """
+    from .index import SearchIndex
+
+    with SearchIndex.open(index_path) as ix:
+        info = ix.stats()
+    click.echo(f"index:     {info.path}")
+    click.echo(f"documents: {info.documents}")
+    click.echo(f"size:      {info.size_bytes / 1e6:.1f} MB")
+    click.echo(f"format:    {info.format_version} (analysis {info.analysis_version})")
+
+
+@main.command()
+@INDEX_OPTION
+@click.argument("doc_ids", nargs=-1, required=True)
+def delete(index_path: Path, doc_ids: tuple[str, ...]) -> None:
+    """Delete the documents DOC_IDS from the index.
+
+    \b
+    Example:
+        danvan-search delete 004_1d921b9e94ebeb4d
+    """
+    from .index import SearchIndex
+
+    with SearchIndex.open(index_path) as ix:
+        missing = [doc_id for doc_id in doc_ids if doc_id not in ix]
+        deleted = ix.delete(d for d in doc_ids if d not in missing)
+    note = f"; not in the index: {', '.join(missing)}" if missing else ""
+    click.echo(f"{deleted} deleted{note}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the streams as JSON.")
+@click.argument("text", nargs=-1, required=True)
+def tokenize(as_json: bool, text: tuple[str, ...]) -> None:
+    """Show how TEXT is segmented and indexed: its words, then the terms of the exact
+    and the folded stream, each with its position and character offsets.
+
+    \b
+    Example:
+        danvan-search tokenize "Ban Dân vận Tỉnh uỷ theo Nghị quyết 25-NQ/TW"
+    """
+    from .analysis import analyze
+
+    analysis = analyze(" ".join(text))
+    streams = {kind: list(analysis.stream(kind)) for kind in ("exact", "folded")}
+    if as_json:
+        data = {
+            "text": analysis.text,
+            "words": [
+                {"text": w.text, "start": w.start, "end": w.end, "kind": w.kind}
+                for w in analysis.words
+            ],
+            **{
+                kind: [asdict(token) for token in tokens] for kind, tokens in streams.items()
+            },
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"words ({len(analysis.words)}):")
+    for w in analysis.words:
+        click.echo(f"  {w.start:>5}:{w.end:<5} {w.kind:6} {w.text}")
+    for kind, tokens in streams.items():
+        click.echo(f"\n{kind} stream ({len(tokens)} terms):")
+        for token in tokens:
+            original = analysis.text[token.start : token.end]
+            click.echo(f"  {token.position:>4} {token.start:>5}:{token.end:<5} {token.term}"
+                       + (f"  ← {original}" if original != token.term else ""))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))
