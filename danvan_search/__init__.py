@@ -8,8 +8,8 @@
 
 __version__ = "0.1.0"
 
-from .documents import Document  # noqa: E402
-from .errors import (  # noqa: E402
+from .documents import Document
+from .errors import (
     DanvanError,
     DocumentNotFoundError,
     IncompatibleIndexError,
@@ -19,9 +19,9 @@ from .errors import (  # noqa: E402
     InvalidDocumentError,
     InvalidQueryError,
 )
-from .index import IndexingReport, SearchIndex  # noqa: E402
-from .searching import Hit, SearchResults, StoredDocument  # noqa: E402
-from .snippets import Snippet  # noqa: E402
+from .index import IndexingReport, SearchIndex
+from .searching import Hit, SearchResults, StoredDocument
+from .snippets import Snippet
 
 __all__ = [
     "DanvanError",

@@ -55,7 +55,7 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
     def __repr__(self) -> str:
         return f"VietnameseAnalyzer({self.stream!r})"
 
-    def __call__(  # noqa: PLR0913 - Whoosh's analyzer protocol
+    def __call__(
         self,
         value: str,
         positions: bool = False,
