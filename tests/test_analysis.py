@@ -1,0 +1,150 @@
+"""Segmentation, offsets and token streams (the analysis shared by index and query)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from danvan_search.analysis import analyze, token_stream
+from danvan_search.normalization import fold, normalize
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def terms(text: str, kind: str = "exact") -> list[str]:
+    return [t.term for t in token_stream(analyze(text), kind)]
+
+
+def words(text: str) -> list[str]:
+    return [w.text for w in analyze(text).words]
+
+
+def test_compound_and_its_syllables_are_terms() -> None:
+    exact = terms("phong trào thi đua “Dân vận khéo” của hệ thống chính trị")
+    assert "dân vận khéo" in exact  # the whole compound
+    assert "dân vận" in exact  # a word inside it
+    assert {"dân", "vận", "khéo"} <= set(exact)  # and each syllable
+
+
+def test_syllables_take_consecutive_positions_and_compounds_their_first() -> None:
+    tokens = list(token_stream(analyze("thi đua “Dân vận khéo” của"), "exact"))
+    position = {t.term: t.position for t in tokens}
+    assert position["thi"] == position["thi đua"] == 0
+    assert position["dân"] == position["dân vận khéo"] == position["dân vận"] == 2
+    assert position["vận"] == position["vận khéo"] == 3
+    assert position["khéo"] == 4
+    assert position["của"] == 5
+
+
+@pytest.mark.parametrize(
+    "variant", ["dân vận", "DÂN VẬN", "Dân Vận", unicodedata.normalize("NFD", "dân vận")]
+)
+def test_case_and_unicode_form_do_not_change_terms(variant: str) -> None:
+    assert terms(variant) == ["dân", "dân vận", "vận"]
+    assert terms(variant, "folded") == ["dan", "dan van", "van"]
+
+
+def test_old_and_new_tone_styles_give_the_same_terms() -> None:
+    # The CRF may join or split differently by tone style (it was trained on the old
+    # one), but every syllable, and every word it does find, is spelt the new way.
+    def syllables(text: str) -> list[str]:
+        return [t for t in terms(text) if " " not in t]
+
+    assert syllables("Tỉnh uỷ") == syllables("Tỉnh ủy") == ["tỉnh", "ủy"]
+    assert "tỉnh ủy" in terms("Ban Dân vận Tỉnh uỷ")
+    assert syllables("Hoà bình") == syllables("Hòa bình") == ["hòa", "bình"]
+
+
+def test_folded_stream_drops_every_diacritic_and_folds_d_bar() -> None:
+    assert terms("Đảng bộ", "folded") == ["dang", "dang bo", "bo"]
+    assert "hoa binh" in terms("Hoà bình", "folded")
+
+
+@pytest.mark.parametrize(
+    ("code", "exact", "folded"),
+    [
+        ("25-NQ/TW", "25-nq/tw", "25-nq/tw"),
+        ("11-QĐi/TW", "11-qđi/tw", "11-qdi/tw"),
+        ("2083-QĐ/TU", "2083-qđ/tu", "2083-qd/tu"),
+        ("42/NQ-CP", "42/nq-cp", "42/nq-cp"),
+        ("763-QĐ/TU", "763-qđ/tu", "763-qd/tu"),
+        ("23-qd/tw", "23-qd/tw", "23-qd/tw"),
+    ],
+)
+def test_document_codes_stay_one_token(code: str, exact: str, folded: str) -> None:
+    text = f"Thực hiện Nghị quyết số {code}, ngày 3/6/2013"
+    assert code in words(text)
+    assert exact in terms(text)
+    assert folded in terms(text, "folded")
+
+
+@pytest.mark.parametrize("number", ["2021", "03/3/2021", "19.200", "59,22"])
+def test_numbers_and_dates_stay_tokens(number: str) -> None:
+    assert number in terms(f"với hơn {number} mô hình")
+
+
+@pytest.mark.parametrize("short", ["ở", "y", "ý", "an", "to"])
+def test_no_stoplist_and_no_minimum_length(short: str) -> None:
+    assert normalize(short) in terms(f"ông {short} đây")
+
+
+def test_punctuation_is_not_a_token() -> None:
+    got = terms("“Dân vận khéo” - (2021); …!")
+    assert all(any(c.isalnum() for c in term) for term in got)
+    assert "2021" in got
+
+
+def test_hyphenated_words_are_also_found_by_their_parts() -> None:
+    got = terms("dịch Covid-19 bùng phát")
+    assert {"covid-19", "covid", "19"} <= set(got)
+
+
+def test_importing_the_package_does_not_load_the_segmenter() -> None:
+    code = "import danvan_search, sys; print('underthesea' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def assert_offsets_point_at_source(text: str) -> None:
+    analysis = analyze(text)
+    for word in analysis.words:
+        source = text[word.start : word.end]
+        # The span holds what the word was made from, up to invisible characters.
+        assert normalize(source) == normalize(word.text)
+    for kind in ("exact", "folded"):
+        for token in token_stream(analysis, kind):
+            source = text[token.start : token.end]
+            expected = normalize(source).lower()
+            if kind == "folded":
+                expected = fold(expected)
+            expected = " ".join(expected.split())
+            # Parts of a hyphenated word ("covid" of "Covid-19") point at the whole word.
+            assert token.term in (expected, *re.split(r"[-_./:,]+", expected)), (token, source)
+
+
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.txt")), ids=lambda p: p.name[:3])
+def test_offsets_point_at_the_original_text_of_each_seed(seed: Path) -> None:
+    assert_offsets_point_at_source(seed.read_text(encoding="utf-8"))
+
+
+OLD_STYLE = ["hoà", "Tỉnh uỷ", "khoẻ", "thuỷ", "Hoá", "loà", "toả"]
+NEW_STYLE = ["hòa", "Tỉnh ủy", "khỏe", "thủy", "Hóa", "lòa", "tỏa"]
+PLAIN = ["dân vận", "Đảng bộ", "công tác", "Nghị quyết", "25-NQ/TW", "ở", "y tế", "Quảng Trị"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(OLD_STYLE + NEW_STYLE + PLAIN + [",", ".", "\n", "\u200b"]),
+             min_size=1, max_size=25),
+    st.sampled_from(["NFC", "NFD"]),
+)
+def test_offsets_hold_on_mixed_tone_styles_and_nfd(pieces: list[str], form: str) -> None:
+    text = unicodedata.normalize(form, " ".join(pieces))
+    assert_offsets_point_at_source(text)
