@@ -240,10 +240,13 @@ class SearchIndex:
 
     def _searcher(self) -> Searcher:
         searcher = getattr(self._local, "searcher", None)
-        if searcher is None:
-            searcher = self._ix.searcher(weighting=WEIGHTING)
-        else:
-            searcher = searcher.refresh()  # sees the writer's latest commit
+        if searcher is not None and searcher.up_to_date():
+            return searcher
+        if searcher is not None:
+            # Not Searcher.refresh(): it reuses segment readers and so misses documents
+            # deleted from an old segment by the new commit (an update, for instance).
+            searcher.close()
+        searcher = self._ix.searcher(weighting=WEIGHTING)
         self._local.searcher = searcher
         return searcher
 

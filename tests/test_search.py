@@ -1,0 +1,242 @@
+"""End to end on the seed articles: ranking, query syntax, snippets, result objects."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from danvan_search import InvalidQueryError, SearchIndex
+from danvan_search.normalization import fold
+from danvan_search.query import MAX_QUERY_CHARS
+
+KIEN_GIANG = "004_1d921b9e94ebeb4d"
+HUE_2021 = "000_ade4d488ee155d8d"
+DVCQ_2018 = "001_53296adb6bb486b7"
+LAO_CAI_2022 = "002_6093d6844a4749a0"
+THANH_HOA = "003_960197ae100cdfc3"
+
+TOP_HIT = [
+    # people
+    ("Lê Trường Lưu", HUE_2021),
+    ("Nguyễn Xuân Phúc", DVCQ_2018),
+    ("Bùi Thị Minh Hoài", LAO_CAI_2022),
+    ("Phạm Thị Thanh Thủy", THANH_HOA),
+    # places
+    ("Kiên Giang", KIEN_GIANG),
+    ("Lào Cai", LAO_CAI_2022),
+    ("Giồng Riềng", KIEN_GIANG),
+    ("Thừa Thiên Huế", DVCQ_2018),
+    # document codes
+    ("25-NQ/TW", KIEN_GIANG),
+    ("763-QĐ/TU", THANH_HOA),
+    ("2083-QĐ/TU", HUE_2021),
+    ("42/NQ-CP", HUE_2021),
+    ("11-QĐi/TW", HUE_2021),
+    ("43-kl/tw", KIEN_GIANG),
+    # phrases and questions
+    ("Năm Dân vận chính quyền", DVCQ_2018),
+    ("Thành ủy TP Thanh Hóa", THANH_HOA),
+    ("di dời dân cư Kinh thành Huế", HUE_2021),
+    ("đoàn giám sát 3135", THANH_HOA),
+    ("Quỹ Vì người nghèo", KIEN_GIANG),
+    ("Thủ tướng phát biểu tại hội nghị", DVCQ_2018),
+    ("Đảng bộ", HUE_2021),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), TOP_HIT, ids=[q for q, _ in TOP_HIT])
+def test_top_hit_accented_and_unaccented(seeds_index: SearchIndex, query: str, expected: str):
+    assert seeds_index.search(query, limit=3)[0].id == expected
+    assert seeds_index.search(fold(query), limit=3)[0].id == expected
+
+
+def ids(results) -> list[str]:  # noqa: ANN001
+    return [hit.id for hit in results]
+
+
+def test_dan_van_finds_the_word_and_the_compound_dan_van_kheo(seeds_index: SearchIndex):
+    # 001 never says "Dân vận khéo" but has "Ban dân vận"; 004 has "dân vận khéo" only
+    # inside the compound.
+    found = set(ids(seeds_index.search("dân vận", limit=10)))
+    assert found == {HUE_2021, DVCQ_2018, LAO_CAI_2022, THANH_HOA, KIEN_GIANG}
+
+
+@pytest.mark.parametrize(
+    "variant", ["DÂN VẬN KHÉO", "dan van kheo", "Dân Vận Khéo", "dân vận khéo"]
+)
+def test_case_accents_and_nfd_find_the_same_documents(seeds_index: SearchIndex, variant: str):
+    reference = ids(seeds_index.search("dân vận khéo", limit=10))
+    assert ids(seeds_index.search(variant, limit=10)) == reference
+    nfd = unicodedata.normalize("NFD", variant)
+    assert ids(seeds_index.search(nfd, limit=10)) == reference
+
+
+def test_dan_van_kheo_unaccented_does_not_rank_documents_without_it_first(seeds_index):
+    top = seeds_index.search("dan van kheo", limit=1)[0]
+    assert "dân vận khéo" in top.snippet.text.lower()
+
+
+def test_unaccented_query_returns_the_same_top_documents(seeds_index: SearchIndex):
+    accented = ids(seeds_index.search("công tác dân vận", limit=3))
+    assert ids(seeds_index.search("cong tac dan van", limit=3)) == accented
+
+
+def test_old_tone_style_in_query_finds_new_style_in_text(seeds_index: SearchIndex):
+    # 003 writes "Tỉnh ủy" only in the new style; the query uses the old one.
+    assert THANH_HOA in ids(seeds_index.search("Tỉnh uỷ", limit=5))
+    assert ids(seeds_index.search("Tỉnh uỷ", limit=5)) == ids(seeds_index.search("Tỉnh ủy", limit=5))
+
+
+def test_dang_bo_unaccented_finds_dang_bo(seeds_index: SearchIndex):
+    hit = seeds_index.search("dang bo", limit=1)[0]
+    spans = hit.highlights
+    body = seeds_index.get(hit.id).body
+    assert any(body[s:e] == "Đảng bộ" for s, e in spans)
+
+
+def test_accented_query_ranks_exact_accents_first(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "ban-hang", "body": "Cửa hàng bán hàng tạp hóa, bán hàng cả ngày, bán hàng đêm."},
+        {"id": "ban-ghe", "body": "Phòng có một bộ bàn ghế gỗ."},
+    ])
+    assert ids(empty_index.search("bàn", limit=2)) == ["ban-ghe", "ban-hang"]
+    assert ids(empty_index.search("bán", limit=2)) == ["ban-hang", "ban-ghe"]
+    # Without accents both match; neither is preferred for its accents.
+    assert set(ids(empty_index.search("ban", limit=2))) == {"ban-ghe", "ban-hang"}
+
+
+def test_documents_with_all_words_rank_first(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "one-word", "body": "Hội nghị hội nghị hội nghị tổng kết năm."},
+        {"id": "both", "body": "Hội nghị bàn về công tác dân vận."},
+        {"id": "other", "body": "Công tác dân vận, công tác dân vận ở cơ sở."},
+    ])
+    assert ids(empty_index.search("hội nghị dân vận", limit=3))[0] == "both"
+
+
+def test_adjacent_words_rank_above_scattered_ones(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "apart", "body": "Vận động nhân dân. Chính quyền địa phương lắng nghe."},
+        {"id": "together", "body": "Làm tốt công tác dân vận chính quyền ở địa phương."},
+    ])
+    assert ids(empty_index.search("dân vận chính quyền", limit=2))[0] == "together"
+
+
+def test_title_weighs_more_than_body(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "body", "title": "Tin tức", "body": "Hội nghị về tôn giáo và dân tộc trong tỉnh."},
+        {"id": "title", "title": "Công tác tôn giáo", "body": "Hội nghị trong tỉnh và dân tộc."},
+    ])
+    assert ids(empty_index.search("tôn giáo", limit=2))[0] == "title"
+
+
+def test_long_natural_question(seeds_index: SearchIndex):
+    question = "Ban Dân vận Trung ương tổ chức hội nghị trực tuyến với bao nhiêu điểm cầu?"
+    assert seeds_index.search(question, limit=1)[0].id == LAO_CAI_2022
+
+
+# --- syntax -------------------------------------------------------------------------
+
+
+def test_quoted_phrase_is_required(seeds_index: SearchIndex):
+    assert ids(seeds_index.search('"Dân vận khéo"', limit=10))
+    assert set(ids(seeds_index.search('"Dân vận khéo"', limit=10))) == {
+        HUE_2021, LAO_CAI_2022, THANH_HOA, KIEN_GIANG,
+    }
+    assert ids(seeds_index.search('"Giồng Riềng"')) == [KIEN_GIANG]
+
+
+def test_exclusion(seeds_index: SearchIndex):
+    found = ids(seeds_index.search("dân vận -Huế", limit=10))
+    assert found and HUE_2021 not in found and DVCQ_2018 not in found
+    found = ids(seeds_index.search('dân vận -"Kiên Giang"', limit=10))
+    assert KIEN_GIANG not in found and len(found) == 4
+
+
+def test_or_between_alternatives(seeds_index: SearchIndex):
+    assert set(ids(seeds_index.search("Giồng Riềng OR Lào Cai", limit=10))) >= {
+        KIEN_GIANG, LAO_CAI_2022,
+    }
+
+
+def test_title_field(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "t", "title": "Dân vận khéo ở Huế", "body": "Nội dung."},
+        {"id": "b", "title": "Tin khác", "body": "Dân vận khéo ở Huế."},
+    ])
+    assert ids(empty_index.search("title:Huế")) == ["t"]
+    assert ids(empty_index.search('title:"dan van kheo"')) == ["t"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced quote', "dân vận OR", "OR", "-", "- -", "title:", "title: dân vận",
+     "(dân vận", "dân vận)]", "[{()}]", "😀 dân vận 🎉", "dân\x00vận\x07", '""', "-\"\"",
+     "AND NOT", "*", "dân*", "title:title:", "a" * 5000],
+)
+def test_malformed_queries_never_raise(seeds_index: SearchIndex, query: str):
+    results = seeds_index.search(query, limit=5)
+    assert results.total >= len(results)
+
+
+def test_malformed_queries_degrade_to_plain_text(seeds_index: SearchIndex):
+    plain = ids(seeds_index.search("Giồng Riềng"))
+    assert ids(seeds_index.search('"Giồng Riềng')) == plain
+    assert ids(seeds_index.search("(Giồng Riềng]")) == plain
+    assert ids(seeds_index.search("Giồng Riềng 😀 OR")) == plain
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t", "\u200b"])
+def test_empty_query_is_a_clear_error(seeds_index: SearchIndex, query: str):
+    with pytest.raises(InvalidQueryError, match="empty query"):
+        seeds_index.search(query)
+
+
+def test_very_long_query_is_cut(seeds_index: SearchIndex):
+    results = seeds_index.search("Giồng Riềng " + "xyz " * 2000)
+    assert len(results.query) <= MAX_QUERY_CHARS
+    assert results[0].id == KIEN_GIANG
+
+
+# --- results and snippets --------------------------------------------------------------
+
+
+def test_results_survive_the_index_being_closed(seeds_index_path):
+    with SearchIndex.open(seeds_index_path) as ix:
+        results = ix.search("Kiên Giang")
+    hit = results[0]
+    assert hit.id == KIEN_GIANG and hit.score > 0 and hit.rank == 1
+    assert "Kiên Giang" in hit.snippet.text
+    assert len(results) == results.total == 1
+    with pytest.raises(AttributeError):
+        hit.id = "x"  # frozen
+
+
+def test_snippet_highlights_original_text_matched_through_folding(seeds_index: SearchIndex):
+    hit = seeds_index.search("giong rieng")[0]
+    snippet = hit.snippet
+    assert [snippet.text[s:e] for s, e in snippet.highlights] == ["Giồng Riềng"]
+    assert "[Giồng Riềng]" in snippet.render()
+    assert "<mark>Giồng Riềng</mark>" in snippet.html()
+    body = seeds_index.get(hit.id).body
+    assert [body[s:e] for s, e in hit.highlights] == ["Giồng Riềng"]
+
+
+def test_snippet_highlights_a_word_inside_a_compound(seeds_index: SearchIndex):
+    hit = seeds_index.search("dân vận", limit=10)
+    texts = {h.snippet.text[s:e].lower() for h in hit for s, e in h.snippet.highlights}
+    assert texts == {"dân vận"}
+
+
+def test_accented_query_highlights_only_exact_accents_when_present(empty_index: SearchIndex):
+    empty_index.add([{"id": "x", "body": "Bàn ghế để bán, ban ngày có bạn đến xem bàn."}])
+    hit = empty_index.search("bàn")[0]
+    assert [hit.snippet.text[s:e] for s, e in hit.snippet.highlights] == ["Bàn", "bàn"]
+
+
+def test_highlights_on_decomposed_text(empty_index: SearchIndex):
+    body = unicodedata.normalize("NFD", "Ban Dân vận Tỉnh uỷ họp bàn.")
+    empty_index.add([{"id": "nfd", "body": body}])
+    hit = empty_index.search("tinh uy")[0]
+    assert [unicodedata.normalize("NFC", body[s:e]) for s, e in hit.highlights] == ["Tỉnh uỷ"]
