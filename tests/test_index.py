@@ -105,7 +105,7 @@ def test_metadata_round_trips(empty_index: SearchIndex):
         ("not a dict", "JSON object"),
     ],
 )
-def test_invalid_documents_raise_and_commit_nothing(empty_index, doc, message):  # noqa: ANN001
+def test_invalid_documents_raise_and_commit_nothing(empty_index, doc, message):
     with pytest.raises(InvalidDocumentError, match=message):
         empty_index.add([{"id": "good", "body": "Ban Dân vận"}, doc])
     assert len(empty_index) == 0  # the good one was not committed either
@@ -173,7 +173,7 @@ def test_concurrent_readers_while_one_writer_adds(tmp_path: Path):
                 results = ix.search("dân vận", limit=50)
                 assert results.hits and results.hits[0].snippet.text
                 seen_counts.append(results.total)
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=reader) for _ in range(4)]
