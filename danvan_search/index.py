@@ -82,6 +82,8 @@ class SearchIndex:
         # One searcher per thread: Whoosh searchers are not meant to be shared across
         # threads, and reopening one for every query would cost more than the query.
         self._local = threading.local()
+        self._searchers: list[Searcher] = []  # every thread's, to close them all
+        self._searchers_lock = threading.Lock()
 
     # --- opening ---------------------------------------------------------------------
 
@@ -136,10 +138,11 @@ class SearchIndex:
         return cls(path, whoosh_index.open_dir(str(path)), lock_timeout)
 
     def close(self) -> None:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None:
-            searcher.close()
-            self._local.searcher = None
+        with self._searchers_lock:
+            for searcher in self._searchers:
+                searcher.close()
+            self._searchers.clear()
+        self._local = threading.local()
         self._ix.close()
 
     def __enter__(self) -> SearchIndex:
@@ -230,11 +233,11 @@ class SearchIndex:
         return deleted
 
     def _known_hashes(self) -> dict[str, str]:
-        with self._ix.searcher() as searcher:
-            return {
-                fields["id"]: fields["doc"]["content_hash"]
-                for fields in searcher.all_stored_fields()
-            }
+        with self._ix.reader() as reader:
+            if reader.doc_count() == 0:
+                return {}
+            ids, hashes = reader.column_reader("id"), reader.column_reader("content_hash")
+            return {ids[n]: hashes[n] for n in reader.all_doc_ids()}
 
     # --- reading ---------------------------------------------------------------------
 
@@ -242,13 +245,16 @@ class SearchIndex:
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None and searcher.up_to_date():
             return searcher
-        if searcher is not None:
-            # Not Searcher.refresh(): it reuses segment readers and so misses documents
-            # deleted from an old segment by the new commit (an update, for instance).
-            searcher.close()
-        searcher = self._ix.searcher(weighting=WEIGHTING)
-        self._local.searcher = searcher
-        return searcher
+        fresh = self._ix.searcher(weighting=WEIGHTING)
+        with self._searchers_lock:
+            if searcher is not None:
+                # Not Searcher.refresh(): it reuses segment readers and so misses documents
+                # deleted from an old segment by the new commit (an update, for instance).
+                searcher.close()
+                self._searchers.remove(searcher)
+            self._searchers.append(fresh)
+        self._local.searcher = fresh
+        return fresh
 
     def __len__(self) -> int:
         return self._searcher().doc_count()
@@ -305,7 +311,7 @@ def _describe(item: object) -> object:
 
 def _fields(doc: Document, digest: str) -> dict[str, Any]:
     """Whoosh fields of a document: each text analysed once, fed to both its streams."""
-    fields: dict[str, Any] = {"id": doc.id}
+    fields: dict[str, Any] = {"id": doc.id, "content_hash": digest}
     for name, text in (("title", doc.title), ("body", doc.body)):
         if text:
             analyzed = AnalyzedText(analyze(text))

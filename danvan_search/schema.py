@@ -91,7 +91,10 @@ def build_schema() -> Schema:
         text_fields[exact_name] = TEXT(analyzer=exact, phrase=True)
         text_fields[folded_name] = TEXT(analyzer=folded, phrase=True)
     return Schema(
-        id=ID(unique=True, stored=True),
+        # Columns (sortable) for id and content hash: re-indexing reads them for every
+        # document without loading the stored text.
+        id=ID(unique=True, stored=True, sortable=True),
+        content_hash=ID(sortable=True),
         # ISO date (YYYY-MM-DD): sorts and ranges lexicographically.
         date=ID(sortable=True),
         year=ID,
