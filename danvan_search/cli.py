@@ -300,7 +300,7 @@ def tokenize(as_json: bool, text: tuple[str, ...]) -> None:
                 for w in analysis.words
             ],
             **{
-                kind: [asdict(token) for token in tokens] for kind, tokens in streams.items()
+                kind: [token._asdict() for token in tokens] for kind, tokens in streams.items()
             },
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
