@@ -6,8 +6,9 @@ The pipeline, for any text:
    keeping a map back to the caller's offsets;
 2. ``underthesea.word_tokenize`` on each line of the cleaned text, *before* tone marks are
    moved: its CRF was trained on the original tone style and loses accuracy on re-toned text;
-3. each word is aligned to its characters, document codes (``25-NQ/TW``) are merged back
-   into one word, punctuation is dropped;
+3. each word is aligned to its characters, document codes (``25-NQ/TW``, found by
+   :func:`~danvan_search.metadata.find_document_codes`) are merged back into one word,
+   punctuation is dropped;
 4. :func:`token_stream` turns the words into the terms a Whoosh field indexes, either
    exact (lowercase, canonical tone placement) or folded (no diacritics).
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from .metadata import find_document_codes, normalize_code
 from .normalization import clean_text, fold, normalize_tones
 
 #: Bump when a change here alters the terms written to an index: indexes record it and
@@ -37,11 +39,6 @@ StreamKind = Literal["exact", "folded"]
 #: Compounds longer than this (long names, rare CRF run-ons) are not expanded into every
 #: sub-span: the number of sub-spans grows with the square of the length.
 MAX_SUBSPAN_SYLLABLES = 4
-
-# Codes of official documents: a number, then groups of letters joined by - or /, e.g.
-# 25-NQ/TW, 11-QĐi/TW, 42/NQ-CP, 763-QĐ/TU, 23-qd/tw. A letter group is required, so
-# dates (03/3/2021) and ranges (2020-2025) are not codes; "Covid-19" starts with letters.
-DOCUMENT_CODE = re.compile(r"(?<![\w/-])\d+[a-zA-Z]?(?:[-/][^\W\d_]+\d*)+(?![\w/])")
 
 _HAS_ALNUM = re.compile(r"\w")
 _SPLIT_PARTS = re.compile(r"[-_./:,]+")
@@ -158,7 +155,7 @@ def _align(line: str, base: int, pieces: Sequence[str]) -> Iterator[Word]:
 
 def _merge_codes(text: str, words: list[Word]) -> list[Word]:
     """Replace the pieces the segmenter made of a document code by the whole code."""
-    codes = [m.span() for m in DOCUMENT_CODE.finditer(text)]
+    codes = [(start, end) for start, end, _ in find_document_codes(text)]
     if not codes:
         return words
     merged: list[Word] = []
@@ -230,8 +227,8 @@ def token_stream(analysis: Analysis, kind: StreamKind) -> Iterator[Token]:
     text = analysis.text
     position = 0
     for word in analysis.words:
-        if word.kind == "code":
-            yield Token(to_term(word.text), position, word.start, word.end)
+        if word.kind == "code":  # one spelling of a code: "23-qđ/tw" is "23-QĐ/TW"
+            yield Token(to_term(normalize_code(word.text)), position, word.start, word.end)
             position += 1
             continue
         terms = [to_term(text[s:e]) for s, e in word.syllables]

@@ -122,35 +122,64 @@ def _progress() -> Callable[[], None] | None:
 @INDEX_OPTION
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Number of hits to show.")
+@click.option("--since", metavar="DATE", help="Only documents dated on or after DATE (ISO).")
+@click.option("--until", metavar="DATE", help="Only documents dated on or before DATE (ISO).")
+@click.option("--source", multiple=True, help="Only documents from this publisher.")
+@click.option("--place", multiple=True, help="Only documents about this province or city.")
+@click.option("--cites", multiple=True, metavar="CODE", help="Only documents citing CODE.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="Order of the hits (date: newest first).")
+@click.option("--facets", is_flag=True, help="Also count hits by year, source, place, citation.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
-@click.argument("query", nargs=-1, required=True)
-def search(index_path: Path, limit: int, as_json: bool, query: tuple[str, ...]) -> None:
+@click.argument("query", nargs=-1)
+def search(
+    index_path: Path, limit: int, since: str | None, until: str | None,
+    source: tuple[str, ...], place: tuple[str, ...], cites: tuple[str, ...], sort: str,
+    facets: bool, as_json: bool, query: tuple[str, ...],
+) -> None:
     """Search the index; QUERY may be typed with or without accents.
 
     Words are all optional (documents with all of them rank first); "quoted phrase",
-    -word, -"phrase", OR and title:word are understood.
+    -word, -"phrase", OR and title:word are understood. With filters and no QUERY,
+    lists the matching documents, newest first.
 
     \b
     Examples:
         danvan-search search "dan van kheo"
         danvan-search search '"Dân vận khéo" -Huế' --limit 3
-        danvan-search search 25-NQ/TW --json
+        danvan-search search dân vận --since 2021-01-01 --place "Thừa Thiên Huế" --facets
+        danvan-search search --cites 25-NQ/TW --json
     """
+    if not query and not (since or until or source or place or cites):
+        raise click.UsageError("give a QUERY, or a filter (--since, --place, ...) to list by")
     ix = _open_for_search(index_path)
     with ix:
-        results = ix.search(" ".join(query), limit=limit)
+        results = ix.search(
+            " ".join(query), limit=limit, since=since, until=until, source=source,
+            place=place, cites=cites, sort=sort, facets=facets,
+        )
     if as_json:
         click.echo(json.dumps(_results_json(results), ensure_ascii=False, indent=2))
         return
-    if not results.hits:
-        click.echo(f"No documents match {results.query!r}.")
-        return
-    click.echo(f"{results.total} documents match; showing {len(results)}.\n")
     bold = sys.stdout.isatty()
+    if not results.hits:
+        click.echo(f"No documents match {results.query!r}." if results.query
+                   else "No documents match these filters.")
+    else:
+        click.echo(f"{results.total} documents match; showing {len(results)}.\n")
     for hit in results:
         click.echo(_hit_heading(hit, bold))
         click.echo("   " + _render(hit.snippet, bold))
         click.echo()
+    if results.facets:
+        _print_facets(results.facets)
+
+
+def _print_facets(facets: Any, top: int = 10) -> None:
+    for name, counts in facets.items():
+        if counts:
+            shown = ", ".join(f"{value} ({count})" for value, count in counts[:top])
+            click.echo(f"{name + ':':8} {shown}")
 
 
 def _open_for_search(index_path: Path) -> Any:
@@ -187,6 +216,7 @@ def _results_json(results: Any) -> dict[str, Any]:
     return {
         "query": results.query,
         "total": results.total,
+        "facets": {name: [list(c) for c in counts] for name, counts in results.facets.items()},
         "hits": [
             {
                 "id": hit.id,
@@ -210,14 +240,16 @@ def _results_json(results: Any) -> dict[str, Any]:
 
 @main.command()
 @INDEX_OPTION
+@click.option("--raw", is_flag=True, help="Print the text as read, before cleaning.")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.argument("doc_id")
-def show(index_path: Path, as_json: bool, doc_id: str) -> None:
-    """Print the stored document DOC_ID: its metadata and text.
+def show(index_path: Path, raw: bool, as_json: bool, doc_id: str) -> None:
+    """Print the stored document DOC_ID: its metadata and (cleaned) text.
 
     \b
-    Example:
+    Examples:
         danvan-search show 004_1d921b9e94ebeb4d
+        danvan-search show --raw 004_1d921b9e94ebeb4d
     """
     from .index import SearchIndex
 
@@ -236,13 +268,13 @@ def show(index_path: Path, as_json: bool, doc_id: str) -> None:
         if value:
             click.echo(f"{label + ':':8} {value}")
     click.echo()
-    click.echo(doc.body)
+    click.echo(doc.raw if raw and doc.raw is not None else doc.body)
 
 
 @main.command()
 @INDEX_OPTION
 def stats(index_path: Path) -> None:
-    """Show what the index holds.
+    """Show what the index holds: size, and its largest facets.
 
     \b
     Example:
@@ -251,11 +283,12 @@ def stats(index_path: Path) -> None:
     from .index import SearchIndex
 
     with SearchIndex.open(index_path) as ix:
-        info = ix.stats()
+        info, facets = ix.stats(), ix.facets()
     click.echo(f"index:     {info.path}")
     click.echo(f"documents: {info.documents}")
     click.echo(f"size:      {info.size_bytes / 1e6:.1f} MB")
     click.echo(f"format:    {info.format_version} (analysis {info.analysis_version})")
+    _print_facets(facets)
 
 
 @main.command()

@@ -13,7 +13,9 @@ from .errors import InvalidDocumentError
 
 #: Keys of a document dict that have a field of their own; any other key is kept as
 #: extra metadata, stored and shown but not searched.
-KNOWN_FIELDS = ("id", "title", "body", "date", "source", "url", "author", "places", "cites")
+KNOWN_FIELDS = (
+    "id", "title", "body", "date", "source", "url", "author", "places", "cites", "raw",
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Document:
     places: tuple[str, ...] = ()
     cites: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The text as read, when ``body`` is a cleaned version of it (``show --raw``).
+    raw: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Document:
@@ -61,13 +65,14 @@ class Document:
             places=_text_list(data, "places", doc_id),
             cites=_text_list(data, "cites", doc_id),
             extra=extra,
+            raw=data.get("raw") if isinstance(data.get("raw"), str) else None,
         )
 
     def content_hash(self) -> str:
         """A digest of everything indexed, to skip documents that did not change."""
         payload = json.dumps(
             [self.id, self.title, self.body, self.iso_date, self.source, self.url,
-             self.author, list(self.places), list(self.cites), dict(self.extra)],
+             self.author, list(self.places), list(self.cites), dict(self.extra), self.raw],
             ensure_ascii=False, sort_keys=True, default=str,
         )
         return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()

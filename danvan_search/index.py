@@ -19,7 +19,9 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
+from whoosh.query import Every
 from whoosh.searching import Searcher
+from whoosh.sorting import Count
 
 from . import __version__
 from .analysis import analyze
@@ -32,6 +34,8 @@ from .errors import (
     IndexNotFoundError,
     InvalidDocumentError,
 )
+from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
+from .metadata import normalize_code
 from .schema import AnalyzedText, build_schema, index_metadata
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
 
@@ -278,9 +282,20 @@ class SearchIndex:
         return IndexStats(self.path, len(self), size, meta["format_version"],
                           meta["analysis_version"])
 
-    def search(self, query: str, limit: int = 10, **options: Any) -> SearchResults:
-        """Run a ranked query; see :func:`danvan_search.searching.run_search`."""
+    def search(self, query: str | None, limit: int = 10, **options: Any) -> SearchResults:
+        """Run a ranked query.
+
+        Options: ``since``, ``until`` (ISO dates or ``datetime.date``), ``source``,
+        ``place``, ``cites`` (a value or a list), ``sort="date"``, ``facets=True``; see
+        :func:`danvan_search.searching.run_search`.
+        """
         return run_search(self._searcher(), query, limit=limit, **options)
+
+    def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
+        """Facet counts (year, source, place, cited document) over the whole index."""
+        results = self._searcher().search(Every(), limit=1, groupedby=facet_spec(),
+                                          maptype=Count)
+        return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
 
 
 def _check_compatible(path: Path) -> None:
@@ -321,11 +336,14 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
         fields["date"] = doc.iso_date
         fields["year"] = str(doc.date.year)
     if doc.source:
-        fields["source"] = doc.source.lower()
+        fields["source"] = filter_value(doc.source)
+        fields["source_name"] = doc.source
     if doc.places:
-        fields["places"] = ",".join(doc.places)
+        fields["places"] = ",".join(filter_value(p) for p in place_filter_names(doc.places))
+        fields["place_names"] = ",".join(doc.places)
     if doc.cites:
-        fields["cites"] = ",".join(doc.cites)
+        fields["cites"] = ",".join(filter_value(normalize_code(c)) for c in doc.cites)
+        fields["cite_codes"] = ",".join(normalize_code(c) for c in doc.cites)
     fields["doc"] = {
         "id": doc.id,
         "title": doc.title,
@@ -337,6 +355,7 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
         "places": list(doc.places),
         "cites": list(doc.cites),
         "extra": dict(doc.extra),
+        "raw": doc.raw,
         "content_hash": digest,
     }
     return fields

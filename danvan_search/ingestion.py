@@ -15,11 +15,13 @@ import codecs
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 from .documents import Document
 from .errors import DanvanError, InvalidDocumentError
+from .metadata import extract_metadata
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -85,9 +87,32 @@ def read_file(path: Path, doc_id: str) -> Iterator[Item]:
 
 
 def document_from_text(text: str, doc_id: str) -> Document:
-    """A plain-text file as a document: its first non-empty line is the title."""
-    title = next((line.strip() for line in text.splitlines() if line.strip()), None)
-    return Document(id=doc_id, body=text, title=title)
+    """A page of text as a document: site chrome cleaned from the body, metadata
+    (title, date, source, author, places, cited documents) extracted; the text as read
+    is kept as ``raw``."""
+    meta = extract_metadata(text)
+    return Document(
+        id=doc_id, body=meta.body or text, title=meta.title, date=meta.date,
+        source=meta.source, author=meta.author, places=meta.places, cites=meta.cites, raw=text,
+    )
+
+
+def enrich(doc: Document) -> Document:
+    """Fill what a JSONL document does not give from its body; given fields win."""
+    meta = extract_metadata(doc.body, title=doc.title)
+    if not meta.body:
+        return doc
+    return replace(
+        doc,
+        body=meta.body,
+        raw=doc.raw or (doc.body if meta.body != doc.body else None),
+        title=doc.title or meta.title,
+        date=doc.date or meta.date,
+        source=doc.source or meta.source,
+        author=doc.author or meta.author,
+        places=doc.places or meta.places,
+        cites=doc.cites or meta.cites,
+    )
 
 
 def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
@@ -107,7 +132,7 @@ def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
             yield (where, InvalidDocumentError(f"not valid JSON ({error.msg})"))
             continue
         try:
-            yield Document.from_dict(data)
+            yield enrich(Document.from_dict(data))
         except InvalidDocumentError as error:
             yield (where, error)
 

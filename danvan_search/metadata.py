@@ -206,10 +206,13 @@ def _find_date(lines: list[tuple[str, str | None]], title: str, body: str) -> dt
 # --- everything --------------------------------------------------------------------------
 
 
-def extract_metadata(raw: str) -> ArticleMetadata:
-    """Title, date, source, author, places, cited codes and cleaned body of *raw*."""
+def extract_metadata(raw: str, title: str | None = None) -> ArticleMetadata:
+    """Title, date, source, author, places, cited codes and cleaned body of *raw*.
+
+    A *title* known from elsewhere (a JSONL field) is used instead of looking for one.
+    """
     raw = clean_text(raw)[0]  # NFC: NFD input must give the same result
-    title = _find_title(clean_lines(raw))
+    title = title or _find_title(clean_lines(raw))
     lines = clean_lines(raw, title)
     kept = [line for line, reason in lines if reason is None]
     body = "\n\n".join(kept)

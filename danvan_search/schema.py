@@ -3,7 +3,8 @@
 Each text field is indexed twice: exact (lowercase, canonical tone placement) and folded
 (no diacritics), so a query typed without accents still matches, while one typed with
 accents can rank exact matches first. Metadata fields are kept as plain values for
-filters and facets; everything shown to the user is in one stored field, ``doc``.
+filters (folded) and facets (as written); everything shown to the user is in one stored
+field, ``doc``.
 """
 
 from __future__ import annotations
@@ -98,9 +99,14 @@ def build_schema() -> Schema:
         # ISO date (YYYY-MM-DD): sorts and ranges lexicographically.
         date=ID(sortable=True),
         year=ID,
+        # Filters match folded, lowercase values ("thua thien hue" finds "Thừa Thiên
+        # Huế"); facets count the values as written, kept in fields of their own.
         source=ID,
-        places=KEYWORD(commas=True, lowercase=True),
-        cites=KEYWORD(commas=True, lowercase=True),
+        places=KEYWORD(commas=True),
+        cites=KEYWORD(commas=True),
+        source_name=ID,
+        place_names=KEYWORD(commas=True),
+        cite_codes=KEYWORD(commas=True),
         # Everything shown to the user: original title and body, metadata, content hash.
         doc=STORED,
         **text_fields,

@@ -7,15 +7,19 @@ after it closes (Whoosh's own hits die with their searcher).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
+from whoosh.sorting import Count
 
+from .errors import InvalidQueryError
+from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import build_query, parse_query
-from .snippets import Snippet, Span, find_highlights, make_snippet
+from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 #: Whoosh's BM25F, with title length normalised less than body length (titles are short
 #: and of similar length; a long body should not lose much for its length alone).
@@ -36,6 +40,7 @@ class StoredDocument:
     places: tuple[str, ...]
     cites: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    raw: str | None = None  # the text as read, when the body is a cleaned version of it
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> StoredDocument:
@@ -51,13 +56,14 @@ class StoredDocument:
             places=tuple(stored.get("places") or ()),
             cites=tuple(stored.get("cites") or ()),
             extra=dict(stored.get("extra") or {}),
+            raw=stored.get("raw"),
         )
 
 
 @dataclass(frozen=True)
 class Hit:
     """One ranked result. ``highlights`` are character ranges in the original body;
-    ``title_highlights`` in the original title."""
+    ``title_highlights`` in the original title. ``score`` is 0 when sorted by date."""
 
     id: str
     rank: int
@@ -83,6 +89,9 @@ class SearchResults:
     hits: tuple[Hit, ...]
     total: int
     suggestion: str | None = None
+    #: With ``facets=True``: ``{"year"|"source"|"place"|"cites": ((value, count), ...)}``,
+    #: largest first, over every matching document.
+    facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -94,39 +103,74 @@ class SearchResults:
         return self.hits[index]
 
 
-def run_search(searcher: Searcher, query: str, limit: int = 10) -> SearchResults:
+def run_search(
+    searcher: Searcher,
+    query: str | None,
+    limit: int = 10,
+    *,
+    since: str | dt.date | None = None,
+    until: str | dt.date | None = None,
+    source: str | Sequence[str] | None = None,
+    place: str | Sequence[str] | None = None,
+    cites: str | Sequence[str] | None = None,
+    sort: Literal["relevance", "date"] = "relevance",
+    facets: bool = False,
+) -> SearchResults:
     """Parse ``query``, run it and copy the top ``limit`` hits out of the searcher.
 
-    Raises :class:`~danvan_search.errors.InvalidQueryError` for an empty query; any
-    other text, however malformed, is searched as plain text.
+    ``since``/``until`` (ISO dates, inclusive), ``source``, ``place`` and ``cites`` (a
+    value or a list of them) restrict the results; ``sort="date"`` orders them newest
+    first; ``facets=True`` fills :attr:`SearchResults.facets` with counts by year,
+    source, place and cited document over every matching document.
+
+    Raises :class:`~danvan_search.errors.InvalidQueryError` for an empty query without
+    any filter (with one, every matching document is listed, newest first); any other
+    text, however malformed, is searched as plain text.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    parsed = parse_query(query)
-    plan = build_query(parsed, searcher.reader())
-    if plan.query is None:
-        return SearchResults(parsed.text, (), 0)
-    results = searcher.search(plan.query, limit=limit)
-    hits = []
-    for rank, result in enumerate(results, start=1):
-        stored = StoredDocument.from_stored(result["doc"])
-        highlights = tuple(find_highlights(stored.body, plan.highlight))
-        title_highlights = tuple(find_highlights(stored.title or "", plan.highlight))
-        hits.append(
-            Hit(
-                id=stored.id,
-                rank=rank,
-                score=float(result.score or 0.0),
-                title=stored.title,
-                date=stored.date,
-                source=stored.source,
-                url=stored.url,
-                author=stored.author,
-                places=stored.places,
-                cites=stored.cites,
-                snippet=make_snippet(stored.body, highlights),
-                highlights=highlights,
-                title_highlights=title_highlights,
-            )
-        )
-    return SearchResults(parsed.text, tuple(hits), len(results))
+    if sort not in ("relevance", "date"):
+        raise InvalidQueryError(f'sort must be "relevance" or "date", not {sort!r}')
+    restrict = Filters.build(since, until, source, place, cites)
+    if restrict and (query is None or not query.strip()):
+        text, highlight, main = "", (), wq.Every()
+        sort = "date"
+    else:
+        parsed = parse_query(query or "")
+        plan = build_query(parsed, searcher.reader())
+        text, highlight, main = parsed.text, plan.highlight, plan.query
+    if main is None:
+        return SearchResults(text, (), 0)
+    options: dict[str, Any] = {"limit": limit, "filter": restrict.query()}
+    if sort == "date":
+        options.update(sortedby="date", reverse=True)
+    if facets:
+        options.update(groupedby=facet_spec(), maptype=Count)
+    results = searcher.search(main, **options)
+    by_date = sort == "date"  # Whoosh then puts the sort key where the score was
+    hits = tuple(
+        _hit(rank, result, highlight, 0.0 if by_date else float(result.score or 0.0))
+        for rank, result in enumerate(results, 1)
+    )
+    counts = facet_counts({name: results.groups(name) for name in FACET_FIELDS}) if facets else {}
+    return SearchResults(text, hits, len(results), facets=counts)
+
+
+def _hit(rank: int, result: Any, highlight: Sequence[MatchRun], score: float) -> Hit:
+    stored = StoredDocument.from_stored(result["doc"])
+    highlights = tuple(find_highlights(stored.body, highlight))
+    return Hit(
+        id=stored.id,
+        rank=rank,
+        score=score,
+        title=stored.title,
+        date=stored.date,
+        source=stored.source,
+        url=stored.url,
+        author=stored.author,
+        places=stored.places,
+        cites=stored.cites,
+        snippet=make_snippet(stored.body, highlights),
+        highlights=highlights,
+        title_highlights=tuple(find_highlights(stored.title or "", highlight)),
+    )

@@ -1,0 +1,128 @@
+"""Filters (date range, source, place, cited document) and facet counts.
+
+Filter values are compared folded and lowercase, so ``--place "thua thien hue"`` and
+``--cites 23-qd/tw`` work; a place filter also accepts the name of the unit a province
+has belonged to since the 2025 merger ("An Giang" finds articles about Kiên Giang).
+Facets count the values as written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh import sorting
+
+from .documents import parse_date
+from .errors import InvalidQueryError
+from .metadata import normalize_code
+from .normalization import fold, normalize
+from .places import provinces
+
+#: Facet name → (index field, one value per document?).
+FACET_FIELDS: Mapping[str, tuple[str, bool]] = {
+    "year": ("year", True),
+    "source": ("source_name", True),
+    "place": ("place_names", False),
+    "cites": ("cite_codes", False),
+}
+
+Values = str | Sequence[str] | None
+
+
+def filter_value(value: str) -> str:
+    """The form a filter value is indexed and compared in."""
+    return fold(normalize(value)).lower().replace(",", " ").strip()
+
+
+def place_filter_names(places: Iterable[str]) -> list[str]:
+    """Each place and, where it merged in 2025, the unit it belongs to now."""
+    since_2025 = {p.name: p.since_2025 for p in provinces()}
+    names: dict[str, None] = {}
+    for place in places:
+        names[place] = None
+        if since_2025.get(place):
+            names[since_2025[place]] = None  # type: ignore[index]
+    return list(names)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is restricted to; every part is optional."""
+
+    since: dt.date | None = None
+    until: dt.date | None = None
+    source: tuple[str, ...] = ()
+    place: tuple[str, ...] = ()
+    cites: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: Values = None,
+        place: Values = None,
+        cites: Values = None,
+    ) -> Filters:
+        try:
+            start, end = parse_date(since), parse_date(until)
+        except ValueError:
+            raise InvalidQueryError(
+                f"since/until must be ISO dates such as 2021-01-31, got {since!r} / {until!r}"
+            ) from None
+        if start and end and start > end:
+            raise InvalidQueryError(f"since ({start}) is after until ({end})")
+        return cls(start, end, _values(source), _values(place), _values(cites))
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.source or self.place or self.cites)
+
+    def query(self) -> wq.Query | None:
+        parts: list[wq.Query] = []
+        if self.since or self.until:
+            start = self.since.isoformat() if self.since else None
+            end = self.until.isoformat() if self.until else None
+            parts.append(wq.TermRange("date", start, end))
+        for field, values in (("source", self.source), ("places", self.place)):
+            if values:
+                parts.append(wq.Or([wq.Term(field, filter_value(v)) for v in values]))
+        if self.cites:
+            codes = [filter_value(normalize_code(c)) for c in self.cites]
+            parts.append(wq.Or([wq.Term("cites", c) for c in codes]))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def _values(value: Values) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    values = [value] if isinstance(value, str) else list(value)
+    return tuple(v.strip() for v in values if v and v.strip())
+
+
+def facet_spec() -> dict[str, sorting.FieldFacet]:
+    return {
+        name: sorting.FieldFacet(field, allow_overlap=not single)
+        for name, (field, single) in FACET_FIELDS.items()
+    }
+
+
+FacetCounts = dict[str, tuple[tuple[str, int], ...]]
+
+
+def facet_counts(groups: Mapping[str, Mapping[object, int]]) -> FacetCounts:
+    """Whoosh's grouped counts as ``{facet: ((value, count), ...)}``, largest first."""
+    counts = {}
+    for name in FACET_FIELDS:
+        values = groups.get(name, {})
+        items = [
+            (key.decode("utf-8") if isinstance(key, bytes) else str(key), count)
+            for key, count in values.items()
+            if key not in (None, "", b"")
+        ]
+        counts[name] = tuple(sorted(items, key=lambda item: (-item[1], item[0])))
+    return counts
