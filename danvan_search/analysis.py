@@ -129,6 +129,29 @@ def analyze(text: str) -> Analysis:
     return Analysis(text, tuple(words))
 
 
+# Word-like runs for text that the CRF is not used on: numbers with their separators
+# ("19.200", "03/3/2021"), then letters joined by hyphens ("covid-19", "kt-xh").
+_PLAIN_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*(?!\w)|\w+(?:-\w+)*")
+
+
+def split_syllables(text: str) -> Analysis:
+    """Like :func:`analyze`, without the segmenter: every syllable is its own word.
+
+    For text typed without diacritics, which the CRF cannot segment (and which then need
+    not pay for loading it): its words are found against the index instead.
+    """
+    cleaned, offsets = clean_text(text)
+    words = [
+        Word(m.group(), m.start(), m.end(),
+             "number" if _DIGITS.match(m.group()) else "word", (m.span(),))
+        for m in _PLAIN_TOKEN.finditer(cleaned)
+    ]
+    words = _merge_codes(cleaned, words)
+    if offsets is not None:
+        words = [_remap(w, offsets, text) for w in words]
+    return Analysis(text, tuple(words))
+
+
 def _lines(text: str) -> Iterator[tuple[int, str]]:
     # Segment line by line: a headline or caption must not fuse with the next line.
     for match in re.finditer(r"[^\n\r]+", text):

@@ -9,8 +9,8 @@ emoji, control characters) is read as plain text: parsing never fails.
 
 A query word typed with diacritics is matched on the exact stream and on the folded one,
 the exact match weighing more; a clause typed without any diacritic is matched on the
-folded stream only, its word boundaries found by longest match against the folded
-words the index knows (the CRF cannot segment unaccented text).
+folded stream only. Query words are found by longest match against the words the index
+knows (exact or folded), so queries split the way the documents did.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from itertools import pairwise
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
-from .analysis import analyze, exact_term, folded_term
+from .analysis import exact_term, folded_term, split_syllables
 from .errors import InvalidQueryError
 from .normalization import clean_text, has_diacritics
 from .schema import STREAM_FIELDS, TEXT_FIELDS
@@ -188,22 +188,18 @@ class _Builder:
         return self.free_words(words, accented, fields)
 
     def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
-        """The words of ``text`` as tuples of syllables, with boundaries the index knows.
+        """The words of ``text`` as tuples of syllables, split the way the index splits.
 
-        Accented text starts from the segmenter's words; unaccented text from bare
-        syllables, since the CRF cannot segment it. Either way, neighbours are then
-        joined by longest match wherever the joined form is a term of the index, so a
-        query splits the way the documents were split ("dan van kheo" and "dân vận khéo"
-        both become the one word the index holds for "Dân vận khéo").
+        Syllables are joined by longest match wherever the joined form is a term of the
+        index: exact terms for accented text, folded ones for unaccented text. The index
+        holds every word the segmenter found in the documents, and every part of one, so
+        a query splits the way the documents were split ("dan van kheo" and "dân vận
+        khéo" both become the one word the index holds for "Dân vận khéo"). The CRF is
+        not run on queries: it cannot segment unaccented text, and loading it would
+        triple the cost of a one-off search.
         """
-        analysis = analyze(text)
-        units: list[tuple[str, ...]] = []
-        for word in analysis.words:
-            if word.kind == "code":
-                units.append((analysis.text[word.start : word.end],))
-            else:
-                syllables = tuple(analysis.text[s:e] for s, e in word.syllables)
-                units.extend([syllables] if accented else [(s,) for s in syllables])
+        analysis = split_syllables(text)
+        units = [(analysis.text[w.start : w.end],) for w in analysis.words]
         return self.join_known(units, accented)
 
     def join_known(self, units: list[tuple[str, ...]], accented: bool) -> list[tuple[str, ...]]:

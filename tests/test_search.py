@@ -245,3 +245,19 @@ def test_highlights_on_decomposed_text(empty_index: SearchIndex):
     empty_index.add([{"id": "nfd", "body": body}])
     hit = empty_index.search("tinh uy")[0]
     assert [unicodedata.normalize("NFC", body[s:e]) for s, e in hit.highlights] == ["Tỉnh uỷ"]
+
+
+def test_searching_does_not_load_the_segmenter(seeds_index_path):
+    # Queries are split against the index's own words: a one-off search (the CLI) does
+    # not pay for importing underthesea and loading its model.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from danvan_search import SearchIndex\n"
+        f"ix = SearchIndex.open({str(seeds_index_path)!r})\n"
+        "assert ix.search('Dân vận khéo').hits and ix.search('dan van kheo').hits\n"
+        "print('underthesea' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
