@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
 from . import __version__
-from .analysis import analyze
 from .documents import Document
 from .errors import (
     DocumentNotFoundError,
@@ -36,10 +36,14 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
-from .schema import AnalyzedText, build_schema, index_metadata
+from .schema import build_schema, index_metadata
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
 
 METADATA_FILE = "danvan.json"
+#: Runs with at least this many documents analyse them in one process per core.
+PARALLEL_MIN_DOCUMENTS = 300
+#: Documents handed to a worker process at a time.
+PARALLEL_BATCH = 50
 #: How long a writer waits for another writer to finish before giving up.
 DEFAULT_LOCK_TIMEOUT = 10.0
 
@@ -161,9 +165,14 @@ class SearchIndex:
     # --- writing ---------------------------------------------------------------------
 
     @contextmanager
-    def _writer(self) -> Iterator[Any]:
+    def _writer(self, procs: int = 1) -> Iterator[Any]:
+        options: dict[str, Any] = {"timeout": self.lock_timeout}
+        if procs > 1:
+            # Each worker process analyses its share and writes a segment of its own: the
+            # CRF, the bulk of the work, runs on every core.
+            options.update(procs=procs, multisegment=True, batchsize=PARALLEL_BATCH)
         try:
-            writer = self._ix.writer(timeout=self.lock_timeout)
+            writer = self._ix.writer(**options)
         except LockError:
             raise IndexLockedError(
                 f"index {self.path} is locked by another writer that did not finish within "
@@ -192,41 +201,71 @@ class SearchIndex:
         *,
         skip_invalid: bool = True,
         on_document: Callable[[], None] | None = None,
+        procs: int | None = None,
     ) -> IndexingReport:
         """Index documents in one commit and report what happened to each.
 
         Items may also be ``(where, error)`` pairs from a reader that could not make a
         document out of its input: they are recorded as skipped. With ``skip_invalid``,
-        an invalid document is skipped and reported instead of raising.
+        an invalid document is skipped and reported instead of raising. ``procs`` is the
+        number of processes that analyse documents; by default one per core when there
+        are more than a few hundred documents.
         """
         report = IndexingReport()
         known = self._known_hashes()
-        with self._writer() as writer:
-            for item in documents:
-                if on_document is not None:
-                    on_document()
-                if isinstance(item, tuple):
-                    report.skipped.append((item[0], str(item[1])))
-                    continue
-                try:
-                    doc = item if isinstance(item, Document) else Document.from_dict(item)
-                except InvalidDocumentError as error:
-                    if not skip_invalid:
-                        raise
-                    report.skipped.append((str(_describe(item)), str(error)))
-                    continue
-                digest = doc.content_hash()
-                previous = known.get(doc.id)
-                if previous == digest:
-                    report.unchanged += 1
-                    continue
-                writer.update_document(**_fields(doc, digest))
-                known[doc.id] = digest
-                if previous is None:
-                    report.added += 1
-                else:
-                    report.updated += 1
+        pending: Iterator[Any] | None = iter(documents)
+        if procs is None:  # look ahead: worker processes only pay off for many documents
+            head = list(islice(pending, PARALLEL_MIN_DOCUMENTS))
+            many = len(head) == PARALLEL_MIN_DOCUMENTS
+            procs = (os.cpu_count() or 1) if many else 1
+            pending = chain(head, pending)
+        while pending is not None:
+            with self._writer(procs) as writer:
+                pending = self._write(writer, pending, known, report, skip_invalid, on_document)
         return report
+
+    def _write(
+        self,
+        writer: Any,
+        items: Iterator[Any],
+        known: dict[str, str],
+        report: IndexingReport,
+        skip_invalid: bool,
+        on_document: Callable[[], None] | None,
+    ) -> Iterator[Any] | None:
+        """Write items until they run out (None) or until a document repeats an id
+        written by this same writer, which cannot replace what it has not committed: the
+        rest, that document first, is returned for a writer of its own."""
+        written: set[str] = set()
+        for item in items:
+            if isinstance(item, tuple):
+                report.skipped.append((item[0], str(item[1])))
+                continue
+            try:
+                doc = item if isinstance(item, Document) else Document.from_dict(item)
+            except InvalidDocumentError as error:
+                if not skip_invalid:
+                    raise
+                report.skipped.append((str(_describe(item)), str(error)))
+                continue
+            if doc.id in written:
+                return chain([doc], items)
+            if on_document is not None:
+                on_document()
+            digest = doc.content_hash()
+            previous = known.get(doc.id)
+            if previous == digest:
+                report.unchanged += 1
+                continue
+            if previous is None:
+                writer.add_document(**_fields(doc, digest))
+                report.added += 1
+            else:
+                writer.update_document(**_fields(doc, digest))
+                report.updated += 1
+            known[doc.id] = digest
+            written.add(doc.id)
+        return None
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete documents by id; return how many were in the index."""
@@ -246,18 +285,20 @@ class SearchIndex:
     # --- reading ---------------------------------------------------------------------
 
     def _searcher(self) -> Searcher:
-        searcher = getattr(self._local, "searcher", None)
-        if searcher is not None and searcher.up_to_date():
+        searcher, generation = getattr(self._local, "searcher", (None, None))
+        latest = self._ix.latest_generation()
+        if searcher is not None and generation == latest:
             return searcher
+        # Opened anew rather than with Searcher.refresh(): that reuses segment readers and
+        # so misses documents deleted from an old segment (an update), and
+        # Searcher.up_to_date() cannot be trusted (a one-segment reader has no generation).
         fresh = self._ix.searcher(weighting=WEIGHTING)
         with self._searchers_lock:
             if searcher is not None:
-                # Not Searcher.refresh(): it reuses segment readers and so misses documents
-                # deleted from an old segment by the new commit (an update, for instance).
                 searcher.close()
                 self._searchers.remove(searcher)
             self._searchers.append(fresh)
-        self._local.searcher = fresh
+        self._local.searcher = (fresh, latest)
         return fresh
 
     def __len__(self) -> int:
@@ -329,9 +370,8 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"id": doc.id, "content_hash": digest}
     for name, text in (("title", doc.title), ("body", doc.body)):
         if text:
-            analyzed = AnalyzedText(analyze(text))
-            fields[name] = analyzed
-            fields[f"{name}_f"] = analyzed
+            # The same string object for both streams: the analyzer segments it once.
+            fields[name] = fields[f"{name}_f"] = text
     if doc.date:
         fields["date"] = doc.iso_date
         fields["year"] = str(doc.date.year)

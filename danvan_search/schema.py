@@ -10,12 +10,13 @@ field, ``doc``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from whoosh import analysis as whoosh_analysis
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, Analysis, StreamKind, analyze, token_stream
+from .analysis import ANALYSIS_VERSION, StreamKind, analyze, token_stream
 
 #: Bump when the schema (fields, their types) changes.
 FORMAT_VERSION = 1
@@ -25,16 +26,9 @@ TEXT_FIELDS = ("title", "body")
 STREAM_FIELDS = {name: (name, f"{name}_f") for name in TEXT_FIELDS}
 
 
-class AnalyzedText(str):
-    """A string that carries its analysis, so the exact and the folded field of the same
-    text reuse one segmentation instead of running the CRF twice."""
-
-    analysis: Analysis
-
-    def __new__(cls, analysis: Analysis) -> AnalyzedText:
-        self = super().__new__(cls, analysis.text)
-        self.analysis = analysis
-        return self
+# The exact and the folded field of a text get the same string one after the other:
+# remember the last few analyses so the CRF runs once per text, not once per field.
+_analysis_of = lru_cache(maxsize=8)(analyze)
 
 
 class VietnameseAnalyzer(whoosh_analysis.Analyzer):
@@ -69,7 +63,7 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
         mode: str = "",
         **kwargs: Any,
     ) -> Iterator[whoosh_analysis.Token]:
-        analysis = value.analysis if isinstance(value, AnalyzedText) else analyze(value)
+        analysis = _analysis_of(value)
         token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode)
         token.boost = 1.0
         token.stopped = False

@@ -143,7 +143,9 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path):
         started.set()
         release.wait(10)
 
-    writer = threading.Thread(target=first.add, args=(slow_documents(),))
+    writer = threading.Thread(
+        target=first.index_documents, args=(slow_documents(),), kwargs={"procs": 1}
+    )
     writer.start()
     try:
         assert started.wait(10)
@@ -189,3 +191,30 @@ def test_concurrent_readers_while_one_writer_adds(tmp_path: Path):
     assert ix.search("dân vận", limit=50).total == 26
     assert seen_counts and min(seen_counts) >= 1
     ix.close()
+
+
+def test_parallel_indexing_matches_one_process(tmp_path: Path):
+    docs = [
+        {"id": f"d{i}", "title": f"Tin số {i}", "body": f"Ban Dân vận Tỉnh uỷ họp lần {i}."}
+        for i in range(40)
+    ] + [{"id": "kheo", "body": "Phong trào thi đua “Dân vận khéo” ở cơ sở."}]
+    results = []
+    for procs in (1, 2):
+        with SearchIndex.create(tmp_path / f"p{procs}") as ix:
+            report = ix.index_documents(docs, procs=procs)
+            assert report.added == 41 and len(ix) == 41
+            hits = ix.search("dan van kheo", limit=50)
+            results.append(([h.id for h in hits], [round(h.score, 6) for h in hits]))
+    assert results[0] == results[1]
+    assert results[0][0][0] == "kheo"
+
+
+def test_repeated_id_within_one_run_updates_never_duplicates(empty_index: SearchIndex):
+    report = empty_index.index_documents([
+        {"id": "x", "body": "Mặt trận Tổ quốc"},
+        {"id": "y", "body": "Hội nghị"},
+        {"id": "x", "body": "Dân vận khéo"},
+    ])
+    assert (report.added, report.updated) == (2, 1)
+    assert len(empty_index) == 2
+    assert empty_index.get("x").body == "Dân vận khéo"
