@@ -43,6 +43,9 @@ ADJACENT_BOOST = 1.5  # two query words next to each other in the text
 #: Beyond this many words a query is a natural question: requiring all of its words or
 #: each pair of them adjacent would only cost time.
 MAX_WORDS_FOR_PROXIMITY = 8
+#: A word in more than this fraction of the documents does not select documents, it
+#: only adds to the score of those the other words found (see ``free_words``).
+COMMON_WORD_FRACTION = 0.1
 #: Longest run of folded syllables tried as one word when segmenting unaccented text.
 MAX_WORD_SYLLABLES = 4
 
@@ -139,13 +142,13 @@ def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
     excluded = [q for q in excluded if q is not None]
     main: wq.Query | None
     if alternatives:
-        main = alternatives[0] if len(alternatives) == 1 else wq.Or(alternatives)
+        main = alternatives[0] if len(alternatives) == 1 else _or(alternatives)
     elif excluded:
         main = wq.Every()  # only exclusions: everything but them
     else:
         main = None
     if main is not None and excluded:
-        main = wq.AndNot(main, wq.Or(excluded))
+        main = wq.AndNot(main, _or(excluded))
     return QueryPlan(main, tuple(dict.fromkeys(builder.highlight)))
 
 
@@ -153,6 +156,7 @@ class _Builder:
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
         self.highlight: list[MatchRun] = []
+        self._common: dict[str, bool] = {}
 
     def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
         required, optional = [], []
@@ -164,9 +168,9 @@ class _Builder:
                 (required if clause.phrase or clause.in_title else optional).append(q)
         if required:
             must = required[0] if len(required) == 1 else wq.And(required)
-            return wq.AndMaybe(must, wq.Or(optional)) if optional else must
+            return wq.AndMaybe(must, _or(optional)) if optional else must
         if optional:
-            return optional[0] if len(optional) == 1 else wq.Or(optional)
+            return _or(optional)
         return None
 
     def clause_query(self, clause: Clause, required: bool) -> wq.Query | None:
@@ -183,7 +187,7 @@ class _Builder:
         if not words:
             return None
         if required or clause.negated:
-            parts = [self.word(w, accented, fields, scattered=False) for w in words]
+            parts = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
             return parts[0] if len(parts) == 1 else wq.And(parts)
         return self.free_words(words, accented, fields)
 
@@ -227,32 +231,62 @@ class _Builder:
     def free_words(
         self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
     ) -> wq.Query:
-        subs = [self.word(w, accented, fields, scattered=True) for w in words]
-        if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
-            required = [self.word(w, accented, fields, scattered=False) for w in words]
-            subs.append(wq.And(required, boost=ALL_WORDS_BOOST))
-            for left, right in pairwise(words):
-                pair = self.phrase([*left, *right], False, ("body",))
-                subs.append(wq.Or([pair], boost=ADJACENT_BOOST))
-        return subs[0] if len(subs) == 1 else wq.Or(subs)
+        """Optional words, ranked. Documents are found through the query's informative
+        words; words most documents have ("của", "là", "các") and the bonuses (all words
+        present, pairs adjacent) only add to the score of documents found that way.
 
-    def word(
+        Whoosh scores every document that matches any clause of an OR; a common word
+        would make that nearly the whole index, for an idf near zero. This is Lucene's
+        "common terms" query: same ranking at the top, a fraction of the work.
+        """
+        scattered = len(words) <= 2  # a compound's syllables apart: only for short queries
+        finding: list[wq.Query] = []
+        scoring: list[wq.Query] = []
+        for word in words:
+            clauses = self.word_clauses(word, accented, fields, scattered)
+            (scoring if self.common(word) else finding).extend(clauses)
+        if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
+            every = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
+            scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
+            for left, right in pairwise(words):
+                if not (self.common(left) and self.common(right)):
+                    pair = self.phrase([*left, *right], False, ("body",))
+                    scoring.append(_or([pair], boost=ADJACENT_BOOST))
+        if not finding:  # only common words: they must find the documents
+            finding = [q for w in words for q in self.word_clauses(w, accented, fields, False)]
+        return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
+
+    def word_clauses(
         self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str], scattered: bool
-    ) -> wq.Query:
-        """One query word on every field; a compound also matches as scattered syllables."""
-        subs: list[wq.Query] = []
+    ) -> list[wq.Query]:
+        """The clauses that find a word, and those that only add to the score.
+
+        Typed with accents, a word matches with those accents and, weighing less, in any
+        accent form ("bàn" ranks "bàn ghế" above "bán hàng"); typed without, it matches
+        the folded stream only.
+        """
+        finding: list[wq.Query] = []
+        exact = [exact_term(s) for s in syllables]
+        folded = [folded_term(s) for s in syllables]
         for name in fields:
             exact_field, folded_field = STREAM_FIELDS[name]
             boost = FIELD_BOOST[name]
             if accented:
-                terms = [exact_term(s) for s in syllables]
-                subs.append(self.term_or_phrase(exact_field, terms, boost * EXACT_BOOST))
-            terms = [folded_term(s) for s in syllables]
-            subs.append(self.term_or_phrase(folded_field, terms, boost * FOLDED_BOOST))
+                finding.append(self.term_or_phrase(exact_field, exact, boost * EXACT_BOOST))
+            finding.append(self.term_or_phrase(folded_field, folded, boost * FOLDED_BOOST))
         if scattered and len(syllables) > 1:
-            terms = [wq.Term(STREAM_FIELDS["body"][1], folded_term(s)) for s in syllables]
-            subs.append(wq.And(terms, boost=SCATTERED_BOOST))
-        return subs[0] if len(subs) == 1 else wq.Or(subs)
+            terms = [wq.Term(STREAM_FIELDS["body"][1], s) for s in folded]
+            finding.append(wq.And(terms, boost=SCATTERED_BOOST))
+        return finding
+
+    def common(self, syllables: tuple[str, ...]) -> bool:
+        """Whether a word is in so many documents that it cannot find anything."""
+        key = " ".join(folded_term(s) for s in syllables)
+        if key not in self._common:
+            total = max(1, self.reader.doc_count_all())
+            frequency = self.reader.doc_frequency(STREAM_FIELDS["body"][1], key)
+            self._common[key] = frequency > COMMON_WORD_FRACTION * total and total >= 50
+        return self._common[key]
 
     def term_or_phrase(self, field: str, terms: list[str], boost: float) -> wq.Query:
         # The index holds every compound and its sub-spans as terms, so one term lookup
@@ -276,9 +310,22 @@ class _Builder:
                 subs.append(wq.Term(field, terms[0], boost=boost))
             else:
                 subs.append(wq.Phrase(field, terms, boost=boost))
-        return subs[0] if len(subs) == 1 else wq.Or(subs)
+        return _or(subs)
 
 
 def _match_run(syllables: Sequence[str], accented: bool) -> MatchRun:
     to_term = exact_term if accented else folded_term
     return MatchRun(tuple(to_term(s) for s in syllables), accented)
+
+
+class _UnionOr(wq.Or):
+    """An OR evaluated as a tree of union matchers. Whoosh otherwise preloads every
+    posting of small indexes into arrays, which costs more than it saves here."""
+
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
+def _or(queries: Sequence[wq.Query], boost: float = 1.0) -> wq.Query:
+    if len(queries) == 1 and boost == 1.0:
+        return queries[0]
+    return _UnionOr(list(queries), boost=boost)
