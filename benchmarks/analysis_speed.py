@@ -4,8 +4,9 @@ Ours: ``analyze(text)`` (cleaning, line splitting, segmentation, alignment, docu
 codes) plus both token streams (exact and folded), as indexing does. Bare:
 ``word_tokenize(text, use_token_normalize=False)``, the way the library calls the
 segmenter (the default ``use_token_normalize=True`` is shown for reference). The two are
-interleaved in the same process for several rounds, alternating which goes first, and the
-ratio reported is the median of the rounds' ratios.
+interleaved in the same process for several rounds, and the ratio reported is the median
+of the rounds' ratios. Within a round the two alternate text by text, so load from other
+processes weighs on both alike.
 
     python benchmarks/analysis_speed.py [--quick]
 """
@@ -55,27 +56,29 @@ def ours(text: str, split: dict[str, float]) -> None:
     split["streams"] += time.perf_counter() - middle
 
 
-def _pass(function: Callable[[str], None], texts: list[str]) -> float:
+def _timed(function: Callable[[str], None], text: str) -> float:
     start = time.perf_counter()
-    for text in texts:
-        function(text)
+    function(text)
     return time.perf_counter() - start
 
 
 def measure(texts: list[str], rounds: int) -> dict[str, Any]:
-    """Interleaved rounds of bare and ours over ``texts``."""
+    """Rounds over ``texts``, interleaving bare and ours text by text (which goes first
+    alternates), so that other load on the machine weighs on both alike."""
     bare("Khởi động mô hình.")
     ours("Khởi động mô hình.", {"analyze": 0.0, "streams": 0.0})
     per_round = []
     for number in range(rounds):
         split = {"analyze": 0.0, "streams": 0.0}
-        runs: dict[str, float] = {}
-        order = ["bare", "ours", "default"] if number % 2 == 0 else ["ours", "bare", "default"]
-        for name in order:
-            if name == "ours":
-                runs[name] = _pass(lambda t, s=split: ours(t, s), texts)
-            else:
-                runs[name] = _pass(bare if name == "bare" else bare_default, texts)
+        runs = {"bare": 0.0, "ours": 0.0, "default": 0.0}
+        functions: dict[str, Callable[[str], None]] = {
+            "bare": bare, "ours": lambda t, s=split: ours(t, s), "default": bare_default
+        }
+        for index, text in enumerate(texts):
+            order = ("bare", "ours", "default") if (index + number) % 2 == 0 else (
+                "ours", "bare", "default")
+            for name in order:
+                runs[name] += _timed(functions[name], text)
         per_round.append({**runs, **split})
     return summarize(per_round, texts)
 

@@ -303,7 +303,11 @@ def document(report: dict[str, Any]) -> str:
 def _provenance(report: dict[str, Any]) -> str:
     rows = []
     for name, origin in report["origins"].items():
+        load = origin.get("load")
+        shown = f", load average {load[0]:.1f} → {load[1]:.1f}" if load else ""
         rows.append(f"- {name}: {origin['mode']} run of {origin['when']} "
-                    f"({origin['seconds'] / 60:.1f} min), danvan-search "
+                    f"({origin['seconds'] / 60:.1f} min{shown}), danvan-search "
                     f"{origin.get('danvan', '?')}")
-    return "\n".join(["Parts of this report:", "", *rows])
+    return "\n".join(["Parts of this report (the machine has "
+                       f"{report['machine']['cores']} cores; a load average above 1 "
+                       "means other work shared them):", "", *rows])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -75,10 +76,10 @@ def main() -> None:
     mode = "quick" if args.quick else "full"
     for name in args.parts.split(","):
         print(f"== {name} ({mode})", flush=True)
-        start = time.perf_counter()
+        start, load = time.perf_counter(), os.getloadavg()[0]
         parts[name] = run_part(name, args)
         origins[name] = {"mode": mode, "when": stamp, "seconds": time.perf_counter() - start,
-                         "danvan": measured}
+                         "danvan": measured, "load": [load, os.getloadavg()[0]]}
 
     info = {**machine().as_dict(), "sqlite": sqlite_version(),
             "danvan": f"{measured}, imported from {danvan_origin()}"}
