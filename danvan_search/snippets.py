@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,6 +23,7 @@ Span = tuple[int, int]
 #: Characters of context a snippet aims for.
 SNIPPET_CHARS = 240
 _CONTEXT_BEFORE = 60
+_SPACE_RUN = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -79,24 +81,40 @@ def find_highlights(text: str, runs: Sequence[MatchRun]) -> list[Span]:
         return []
     cleaned, offsets = clean_text(text)
     folded = fold(cleaned)  # one character per character of NFC text: offsets carry over
-    exact = normalize_tones(cleaned) if any(run.accented for run in runs) else cleaned
-    spans: list[Span] = []
+    # One scan for all the words, on the folded text; exactness is checked per match.
+    by_key: dict[str, list[Span]] = {}
+    for match in _pattern(tuple(sorted({_key(run.syllables) for run in runs}))).finditer(folded):
+        # The text matched is folded already: its key is its lowercase words.
+        by_key.setdefault(" ".join(match.group().lower().split()), []).append(match.span())
+    exact_forms: dict[str, set[str]] = {}
     for run in runs:
-        found = _pattern(run.syllables).finditer(exact) if run.accented else ()
-        found_spans = [m.span() for m in found]
-        if not found_spans:
-            folded_run = tuple(fold(s) for s in run.syllables)
-            found_spans = [m.span() for m in _pattern(folded_run).finditer(folded)]
-        spans.extend(found_spans)
+        forms = exact_forms.setdefault(_key(run.syllables), set())
+        forms.add(" ".join(run.syllables) if run.accented else "")  # "": any form will do
+    spans: list[Span] = []
+    for key, found in by_key.items():
+        forms = exact_forms.get(key, {""})
+        if "" not in forms:
+            exact = [(s, e) for s, e in found if _exact(cleaned[s:e]) in forms]
+            found = exact or found
+        spans.extend(found)
     if offsets is not None:
         spans = [map_span(offsets, s, e, text) for s, e in spans]
     return _merge(spans)
 
 
-@lru_cache(maxsize=1024)
-def _pattern(syllables: tuple[str, ...]) -> re.Pattern[str]:
-    body = r"\s+".join(re.escape(s) for s in syllables)
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)", re.IGNORECASE)
+def _key(syllables: Sequence[str]) -> str:
+    return " ".join(fold(s).lower() for s in syllables)
+
+
+def _exact(words: str) -> str:
+    return normalize_tones(" ".join(words.split())).lower()
+
+
+@lru_cache(maxsize=256)
+def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so a compound is found whole rather than as its first word.
+    bodies = [r"\s+".join(map(re.escape, key.split())) for key in sorted(keys, key=len)[::-1]]
+    return re.compile(r"(?<!\w)(?:" + "|".join(bodies) + r")(?!\w)", re.IGNORECASE)
 
 
 def _merge(spans: list[Span]) -> list[Span]:
@@ -127,27 +145,41 @@ def make_snippet(text: str, highlights: Sequence[Span], width: int = SNIPPET_CHA
 
 def _collapse_spaces(text: str, spans: list[Span]) -> tuple[str, list[Span]]:
     """Runs of white space (newlines included) become one space; spans follow."""
-    kept: list[str] = []
-    new_index = [0] * (len(text) + 1)
-    previous_space = False
-    for i, char in enumerate(text):
-        new_index[i] = len(kept)
-        is_space = char.isspace()
-        if not (is_space and previous_space):
-            kept.append(" " if is_space else char)
-        previous_space = is_space
-    new_index[len(text)] = len(kept)
-    return "".join(kept), [(new_index[s], new_index[e]) for s, e in spans]
+    runs = [m.span() for m in _SPACE_RUN.finditer(text) if m.group() != " "]
+    if not runs:
+        return text, spans
+    pieces, removed_before, cursor, removed = [], [], 0, 0
+    for start, end in runs:
+        pieces += [text[cursor:start], " "]
+        removed += end - start - 1
+        removed_before.append((end, removed))
+        cursor = end
+    pieces.append(text[cursor:])
+
+    def moved(position: int) -> int:
+        index = bisect_right(removed_before, (position, len(text) + 1)) - 1
+        return position - (removed_before[index][1] if index >= 0 else 0)
+
+    return "".join(pieces), [(moved(s), moved(e)) for s, e in spans]
 
 
 def _best_window(text: str, highlights: Sequence[Span], width: int) -> int:
+    """Start of the window showing the most distinct highlighted words (two pointers)."""
     if not highlights:
         return 0
+    words = [text[s:e].lower() for s, e in highlights]
     best_start, best_key = 0, (-1, -1)
-    for anchor, _ in highlights:
+    last = 0
+    counts: dict[str, int] = {}
+    for first, (anchor, _) in enumerate(highlights):
         start = max(0, anchor - _CONTEXT_BEFORE)
-        inside = [text[s:e].lower() for s, e in highlights if s >= start and e <= start + width]
-        key = (len(set(inside)), len(inside))
+        while last < len(highlights) and highlights[last][1] <= start + width:
+            counts[words[last]] = counts.get(words[last], 0) + 1
+            last += 1
+        key = (len(counts), last - first)
         if key > best_key:
             best_start, best_key = start, key
+        counts[words[first]] -= 1
+        if not counts[words[first]]:
+            del counts[words[first]]
     return best_start
