@@ -1,14 +1,17 @@
-"""Tests for danvan_search.assist: syllables, Telex/VNI."""
+"""Tests for danvan_search.assist: syllables, Telex/VNI, acronyms."""
 
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from danvan_search.assist import (
+    Acronyms,
+    InvalidAcronymFileError,
     decode_keystrokes,
     decode_telex,
     decode_vni,
@@ -21,6 +24,7 @@ from danvan_search.assist import (
     valid_syllables,
 )
 from danvan_search.assist.telex import _ENGLISH
+from danvan_search.errors import DanvanError
 from danvan_search.normalization import fold, has_diacritics, normalize
 
 SYLLABLES = sorted(valid_syllables())
@@ -254,3 +258,142 @@ def test_english_stop_words_would_decode(word: str) -> None:
     # The list exists only for words that Telex would otherwise turn into syllables.
     assert decode_telex(word) is not None
     assert decode_keystrokes(word) is None
+
+
+# --- acronyms ----------------------------------------------------------------------------
+
+REQUIRED = {
+    "MTTQ": "Mặt trận Tổ quốc", "UBND": "Ủy ban nhân dân", "HĐND": "Hội đồng nhân dân",
+    "QCDC": "Quy chế dân chủ", "DVCQ": "Dân vận chính quyền", "UVTW": "Ủy viên Trung ương",
+    "UVTV": "Ủy viên Ban Thường vụ", "BCH": "Ban Chấp hành", "BTV": "Ban Thường vụ",
+    "TW": "Trung ương", "TU": "Tỉnh ủy", "ĐBQH": "Đại biểu Quốc hội",
+    "CCHC": "Cải cách hành chính", "KT-XH": "Kinh tế - xã hội", "THCS": "Trung học cơ sở",
+    "THPT": "Trung học phổ thông", "CNH-HĐH": "Công nghiệp hóa, hiện đại hóa",
+    "XHCN": "Xã hội chủ nghĩa", "CT-XH": "Chính trị - xã hội", "BCĐ": "Ban Chỉ đạo",
+    "ĐTN": "Đoàn Thanh niên", "HLHPN": "Hội Liên hiệp Phụ nữ", "HND": "Hội Nông dân",
+    "HCCB": "Hội Cựu chiến binh", "LĐLĐ": "Liên đoàn Lao động", "CAND": "Công an nhân dân",
+    "QĐND": "Quân đội nhân dân", "NQ": "Nghị quyết", "QĐ": "Quyết định", "KL": "Kết luận",
+    "CT": "Chỉ thị", "TTg": "Thủ tướng", "CP": "Chính phủ", "ATGT": "An toàn giao thông",
+    "NTM": "Nông thôn mới", "GD-ĐT": "Giáo dục và Đào tạo", "BHXH": "Bảo hiểm xã hội",
+}  # fmt: skip
+BUILTIN = Acronyms.builtin()
+
+
+@pytest.mark.parametrize(("acronym", "expansion"), REQUIRED.items())
+def test_builtin_has_the_common_acronyms(acronym: str, expansion: str) -> None:
+    assert (acronym, expansion) in BUILTIN.entries
+    assert BUILTIN.expansions(acronym)[0] == expansion
+
+
+def test_builtin_size_and_cache() -> None:
+    assert len({a for a, _ in BUILTIN}) >= 60
+    assert Acronyms.builtin() is BUILTIN
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("mttq", ("Mặt trận Tổ quốc",)), ("MTTQ", ("Mặt trận Tổ quốc",)),
+        ("UBND", ("Ủy ban nhân dân",)), ("ubnd", ("Ủy ban nhân dân",)),
+        ("HDND", ("Hội đồng nhân dân",)), ("hđnd", ("Hội đồng nhân dân",)),
+        ("KTXH", ("Kinh tế - xã hội",)), ("kt-xh", ("Kinh tế - xã hội",)),
+        ("KH&CN", ("Khoa học và Công nghệ",)), ("ttg", ("Thủ tướng",)),
+        ("TU", ("Tỉnh ủy", "Thành ủy", "Trung ương")),
+        ("TƯ", ("Trung ương", "Tỉnh ủy", "Thành ủy")),
+        ("ĐH", ("Đại học", "Đại hội")), ("TP.HCM", ("Thành phố Hồ Chí Minh",)),
+        ("xyz", ()), ("", ()), ("UBNDD", ()),
+    ],
+)  # fmt: skip
+def test_expansions(token: str, expected: tuple[str, ...]) -> None:
+    assert BUILTIN.expansions(token) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("uy ban nhan dan", [(0, 15, "UBND")]), ("Ủy ban nhân dân", [(0, 15, "UBND")]),
+        ("Uỷ ban nhân dân tỉnh", [(0, 15, "UBND")]), ("ỦY BAN NHÂN DÂN", [(0, 15, "UBND")]),
+        ("họp Hội đồng nhân dân xã", [(4, 21, "HĐND")]),
+        ("ủy viên ban thường vụ tỉnh ủy",
+         [(0, 21, "UVTV"), (0, 21, "UVBTV"), (22, 29, "TU")]),
+        ("phát triển kinh tế - xã hội", [(11, 27, "KT-XH")]),
+        ("phát triển kinh tế–xã hội", [(11, 25, "KT-XH")]),
+        ("công nghiệp hóa, hiện đại hóa", [(0, 29, "CNH-HĐH")]),
+        ("trung ương", [(0, 10, "TW"), (0, 10, "TƯ")]),
+        ("ban\nchấp hành", []), ("ban. chấp hành", []), ("nhân dân", []), ("", []),
+        ("ủy ban nhân dân, hội đồng nhân dân",
+         [(0, 15, "UBND"), (17, 34, "HĐND")]),
+        ("mặt trận tổ quốc", [(0, 16, "MTTQ")]),
+        ("Ủy ban Mặt trận Tổ quốc", [(0, 23, "UBMTTQ")]),
+        ("ủyban nhân dân", []),
+    ],
+)  # fmt: skip
+def test_find_expansions_in(text: str, expected: list[tuple[int, int, str]]) -> None:
+    assert BUILTIN.find_expansions_in(text) == expected
+
+
+def test_find_expansions_offsets_index_the_text_as_given() -> None:
+    text = "Họp " + unicodedata.normalize("NFD", "Hội đồng nhân dân") + "\u200b xã"
+    [(start, end, acronym)] = BUILTIN.find_expansions_in(text)
+    assert acronym == "HĐND"
+    assert unicodedata.normalize("NFC", text[start:end]) == "Hội đồng nhân dân"
+
+
+@pytest.mark.parametrize(("acronym", "expansion"), BUILTIN.entries)
+def test_every_builtin_row_round_trips(acronym: str, expansion: str) -> None:
+    assert expansion in BUILTIN.expansions(acronym)
+    assert expansion in BUILTIN.expansions(fold(acronym).lower())
+    spans = BUILTIN.find_expansions_in(fold(expansion).upper())
+    assert (0, len(expansion), acronym) in spans
+
+
+def write(tmp_path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "acronyms.tsv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_from_file_and_merged(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "\ufeff# local additions\n\nDVK\tDân vận khéo\n  \nUBND\tỦy ban nhân dân\r\n"
+        "TU\tTrung ương\n",
+    )
+    local = Acronyms.from_file(path)
+    assert local.entries == (
+        ("DVK", "Dân vận khéo"), ("UBND", "Ủy ban nhân dân"), ("TU", "Trung ương"),
+    )  # fmt: skip
+    merged = BUILTIN.merged(local)
+    assert len(merged) == len(BUILTIN) + 2  # UBND → Ủy ban nhân dân was there already
+    assert merged.expansions("dvk") == ("Dân vận khéo",)
+    assert merged.find_expansions_in("dan van kheo") == [(0, 12, "DVK")]
+    assert BUILTIN.expansions("dvk") == ()  # the original is unchanged
+    assert local.merged(BUILTIN).entries[:3] == local.entries
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("UBND Ủy ban nhân dân\n", 1), ("# ok\nUBND\n", 2), ("A\tB\tC\n", 1),
+        ("\tỦy ban\n", 1), ("UBND\t\n", 1), ("U BND\tỦy ban\n", 1), ("X\t - \n", 1),
+    ],
+)  # fmt: skip
+def test_from_file_rejects_malformed_lines(tmp_path: Path, content: str, line: int) -> None:
+    path = write(tmp_path, content)
+    with pytest.raises(InvalidAcronymFileError, match=f"acronyms.tsv:{line}:") as error:
+        Acronyms.from_file(path)
+    assert isinstance(error.value, DanvanError) and isinstance(error.value, ValueError)
+
+
+def test_from_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InvalidAcronymFileError, match="not UTF-8"):
+        Acronyms.from_file(write(tmp_path, "UBND\tỦy ban nhân dân\n", "utf-16"))
+    with pytest.raises(FileNotFoundError):
+        Acronyms.from_file(tmp_path / "missing.tsv")
+
+
+def test_empty_table() -> None:
+    empty = Acronyms()
+    assert len(empty) == 0 and empty.expansions("UBND") == ()
+    assert empty.find_expansions_in("Ủy ban nhân dân") == []
+    assert repr(empty) == "<Acronyms: 0 entries>"

@@ -11,6 +11,7 @@ and how to present it.
 
 from __future__ import annotations
 
+from .acronyms import Acronyms, InvalidAcronymFileError
 from .syllables import (
     is_folded_sequence,
     is_folded_syllable,
@@ -21,6 +22,8 @@ from .syllables import (
 from .telex import decode_keystrokes, decode_telex, decode_vni, encode_telex, encode_vni
 
 __all__ = [
+    "Acronyms",
+    "InvalidAcronymFileError",
     "decode_keystrokes",
     "decode_telex",
     "decode_vni",
