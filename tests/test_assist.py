@@ -1,4 +1,4 @@
-"""Tests for danvan_search.assist: syllables, Telex/VNI, acronyms."""
+"""Tests for danvan_search.assist: syllables, Telex/VNI, acronyms, did-you-mean, accents."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from danvan_search.assist import (
     Acronyms,
     InvalidAcronymFileError,
+    SpellingIndex,
+    closest_words,
+    damerau_levenshtein,
     decode_keystrokes,
     decode_telex,
     decode_vni,
@@ -21,6 +24,7 @@ from danvan_search.assist import (
     is_folded_syllable,
     is_vietnamese_syllable,
     place_tone,
+    restore_accents,
     valid_syllables,
 )
 from danvan_search.assist.telex import _ENGLISH
@@ -397,3 +401,177 @@ def test_empty_table() -> None:
     assert len(empty) == 0 and empty.expansions("UBND") == ()
     assert empty.find_expansions_in("Ủy ban nhân dân") == []
     assert repr(empty) == "<Acronyms: 0 entries>"
+
+
+# --- did-you-mean ------------------------------------------------------------------------
+
+DISTANCES = [
+    ("", "", 0), ("dan", "dan", 0), ("dan", "dna", 1), ("dan", "da", 1), ("dan", "dann", 1),
+    ("dan", "ban", 1), ("ca", "abc", 3), ("dan van", "dna vna", 2), ("abcdef", "badcfe", 3),
+    ("kitten", "sitting", 3), ("", "abc", 3), ("nghieng", "ngieng", 1),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), DISTANCES)
+def test_damerau_levenshtein(a: str, b: str, expected: int) -> None:
+    assert damerau_levenshtein(a, b) == damerau_levenshtein(b, a) == expected
+    for bound in range(4):
+        assert damerau_levenshtein(a, b, bound) == min(expected, bound + 1)
+
+
+def reference_osa(a: str, b: str) -> int:
+    """The textbook full-table optimal string alignment distance."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(
+                d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])
+            )
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+short_text = st.text(alphabet="abn ", max_size=9)
+
+
+@given(short_text, short_text, st.integers(0, 4))
+def test_damerau_levenshtein_matches_the_reference(a: str, b: str, bound: int) -> None:
+    expected = reference_osa(a, b)
+    assert damerau_levenshtein(a, b) == expected
+    assert damerau_levenshtein(a, b, bound) == min(expected, bound + 1)
+
+
+VOCABULARY = {
+    "dan van": 120, "dan vien": 30, "dan ban": 5, "dang van": 40, "van": 900, "van ban": 300,
+    "vien": 200, "tinh uy": 80, "tinh": 500, "xyz": 7, "dan vna": 0, "covid": 60,
+    "nghieng": 3, "nghien": 50, "ngheo": 70,
+}  # fmt: skip
+CLOSEST = [
+    ("dna van", ["dan van", "dang van", "dan ban"]),
+    ("dan vna", ["dan van", "dang van", "dan ban"]),
+    ("dan van", ["dan van", "dang van", "dan ban", "van ban", "dan vien"]),
+    ("Dân  Vận", ["dan van", "dang van", "dan ban", "van ban", "dan vien"]),
+    ("tinh yu", ["tinh uy"]), ("cvoid", ["covid"]), ("ngieng", ["nghieng", "nghien"]),
+    ("qqqqqqqq", []), ("", []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("word", "expected"), CLOSEST)
+def test_closest_words(word: str, expected: list[str]) -> None:
+    assert closest_words(word, VOCABULARY) == expected
+    assert SpellingIndex(VOCABULARY).closest(word) == expected
+
+
+def test_closest_words_options() -> None:
+    assert closest_words("dan vna", VOCABULARY, max_distance=1) == ["dan van"]
+    assert closest_words("dan vna", VOCABULARY, limit=2) == ["dan van", "dang van"]
+    index = SpellingIndex(VOCABULARY)
+    assert index.closest("dan vna", max_distance=1) == ["dan van"]
+    assert index.closest("dan vna", limit=1) == ["dan van"]
+    assert len(index) == len(VOCABULARY)
+    with pytest.raises(ValueError, match="up to 2"):
+        index.closest("dan", max_distance=3)
+    with pytest.raises(ValueError):
+        SpellingIndex(VOCABULARY, max_distance=3, prefix_length=3)
+
+
+def test_zero_frequency_terms_need_to_be_vietnamese() -> None:
+    vocabulary = {"dan vna": 0, "dan van": 0, "dan ba": 4}
+    assert closest_words("dan vn", vocabulary) == ["dan van", "dan ba"]
+
+
+def test_vocabulary_spelling_is_returned() -> None:
+    index = SpellingIndex({"Đảng Bộ": 3, "dang uy": 2})
+    assert index.closest("dang bo") == ["Đảng Bộ", "dang uy"]
+
+
+FOLDED = sorted({fold(s) for s in SYLLABLES})
+
+
+def edits(draw: st.DrawFn, word: str) -> str:
+    chars = list(word)
+    for _ in range(draw(st.integers(0, 3))):
+        op = draw(st.sampled_from("dist"))
+        i = draw(st.integers(0, max(0, len(chars) - 1)))
+        if op == "d" and chars:
+            del chars[i]
+        elif op == "i":
+            chars.insert(i, draw(st.sampled_from("aghnouy ")))
+        elif op == "s" and chars:
+            chars[i] = draw(st.sampled_from("aghnouy "))
+        elif op == "t" and i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    return "".join(chars)
+
+
+@st.composite
+def vocabularies_and_words(draw: st.DrawFn) -> tuple[dict[str, int], str, int]:
+    term = st.lists(st.sampled_from(FOLDED[:300]), min_size=1, max_size=3).map(" ".join)
+    vocabulary = draw(st.dictionaries(term, st.integers(0, 50), min_size=1, max_size=40))
+    word = edits(draw, draw(st.sampled_from(sorted(vocabulary))))
+    return vocabulary, word, draw(st.integers(1, 7))
+
+
+@settings(max_examples=300)
+@given(vocabularies_and_words())
+def test_spelling_index_finds_what_a_scan_finds(case: tuple[dict[str, int], str, int]) -> None:
+    vocabulary, word, limit = case
+    for distance in (1, 2):
+        for prefix in (3, 7):
+            index = SpellingIndex(vocabulary, max_distance=distance, prefix_length=prefix)
+            expected = closest_words(word, vocabulary, max_distance=distance, limit=limit)
+            assert index.closest(word, limit) == expected
+
+
+# --- accent restoration ------------------------------------------------------------------
+
+TABLE: dict[str, dict[str, int]] = {
+    "dan": {"dân": 300, "dần": 40}, "van": {"văn": 500, "vận": 100, "vân": 30},
+    "kheo": {"khéo": 30, "khèo": 5}, "dan van": {"dân vận": 120, "dàn vân": 1},
+    "dan van kheo": {"dân vận khéo": 10},
+    "tinh": {"tình": 50, "tỉnh": 40}, "uy": {"ủy": 30, "uy": 5}, "tinh uy": {"tỉnh ủy": 20},
+    "mat": {"mặt": 100, "mát": 60}, "tran": {"trần": 80, "trận": 50},
+    "to": {"tổ": 100, "to": 90, "tô": 20}, "quoc": {"quốc": 200},
+    "mat tran": {"mặt trận": 70}, "tran to": {"trần tô": 2}, "to quoc": {"tổ quốc": 90},
+    "mat tran to": {"mặt trận tổ": 60},
+    "hue": {"huế": 40, "huệ": 30, "": 3},
+    "bad": {"bad form": 5, "": 0, "bát": -1},
+}  # fmt: skip
+
+
+def lookup(key: str) -> dict[str, int]:
+    return TABLE.get(key, {})
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("dan van kheo", "dân vận khéo"), ("tinh uy", "tỉnh ủy"),
+        ("mat tran to quoc", "mặt trận tổ quốc"), ("tinh", "tình"), ("uy", "ủy"),
+        ("Tinh uy Hue", "Tỉnh ủy Huế"), ("TINH UY", "TỈNH ỦY"), ("dan van", "dân vận"),
+        ("van", "văn"), ("xyz tinh uy abc", "xyz tỉnh ủy abc"), ("xyz", "xyz"), ("", ""),
+        ("dàn van", "dàn vân"), ("dan vân", "dàn vân"), ("tình uy", "tình ủy"),
+        ("dan  VAN   kheo", "dân VẬN khéo"), ("bad", "bad"), ("kheo dan", "khéo dân"),
+    ],
+)  # fmt: skip
+def test_restore_accents(typed: str, expected: str) -> None:
+    assert restore_accents(typed.split(), lookup) == expected.split()
+
+
+def test_restore_accents_options() -> None:
+    assert restore_accents(["tinh", "uy"], lookup, max_ngram=1) == ["tình", "ủy"]
+    assert restore_accents(["mat", "tran", "to"], lookup, max_ngram=2) == ["mặt", "trận", "tổ"]
+    # With no reward for context the bigram (share 1) still beats "tình" + "ủy" (shares
+    # .56 and .86): one confident n-gram against two less certain ones.
+    assert restore_accents(["tinh", "uy"], lookup, ngram_bonus=0) == ["tỉnh", "ủy"]
+    calls: list[str] = []
+    restore_accents(["a", "b", "c", "d"], lambda key: calls.append(key) or {}, max_ngram=2)
+    assert calls == ["a", "a b", "b", "b c", "c", "c d", "d"]
+
+
+@given(st.lists(st.sampled_from(["dan", "van", "kheo", "tinh", "uy", "xyz", "Mat"]), max_size=6))
+def test_restore_accents_keeps_length_and_folds_back(typed: list[str]) -> None:
+    restored = restore_accents(typed, lookup)
+    assert len(restored) == len(typed)
+    assert [fold(s).lower() for s in restored] == [s.lower() for s in typed]

@@ -12,6 +12,7 @@ and how to present it.
 from __future__ import annotations
 
 from .acronyms import Acronyms, InvalidAcronymFileError
+from .spelling import SpellingIndex, closest_words, damerau_levenshtein, restore_accents
 from .syllables import (
     is_folded_sequence,
     is_folded_syllable,
@@ -24,6 +25,9 @@ from .telex import decode_keystrokes, decode_telex, decode_vni, encode_telex, en
 __all__ = [
     "Acronyms",
     "InvalidAcronymFileError",
+    "SpellingIndex",
+    "closest_words",
+    "damerau_levenshtein",
     "decode_keystrokes",
     "decode_telex",
     "decode_vni",
@@ -33,5 +37,6 @@ __all__ = [
     "is_folded_syllable",
     "is_vietnamese_syllable",
     "place_tone",
+    "restore_accents",
     "valid_syllables",
 ]
