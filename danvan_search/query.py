@@ -43,9 +43,11 @@ ADJACENT_BOOST = 1.5  # two query words next to each other in the text
 #: Beyond this many words a query is a natural question: requiring all of its words or
 #: each pair of them adjacent would only cost time.
 MAX_WORDS_FOR_PROXIMITY = 8
-#: A word in more than this fraction of the documents does not select documents, it
-#: only adds to the score of those the other words found (see ``free_words``).
-COMMON_WORD_FRACTION = 0.1
+#: The rarest query words find the documents, as long as their document frequencies add
+#: up to at most this fraction of the index (or the minimum); the others only add to the
+#: score (see ``finding_words``).
+FINDING_BUDGET_FRACTION = 0.2
+FINDING_BUDGET_MIN = 100
 #: Longest run of folded syllables tried as one word when segmenting unaccented text.
 MAX_WORD_SYLLABLES = 4
 
@@ -156,7 +158,6 @@ class _Builder:
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
         self.highlight: list[MatchRun] = []
-        self._common: dict[str, bool] = {}
 
     def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
         required, optional = [], []
@@ -231,30 +232,52 @@ class _Builder:
     def free_words(
         self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
     ) -> wq.Query:
-        """Optional words, ranked. Documents are found through the query's informative
-        words; words most documents have ("của", "là", "các") and the bonuses (all words
-        present, pairs adjacent) only add to the score of documents found that way.
-
-        Whoosh scores every document that matches any clause of an OR; a common word
-        would make that nearly the whole index, for an idf near zero. This is Lucene's
-        "common terms" query: same ranking at the top, a fraction of the work.
-        """
+        """Optional words, ranked. Documents are found through the query's rarest words
+        (:meth:`finding_words`); the other words and the bonuses (all words present,
+        pairs adjacent) only add to the score of documents found that way."""
         scattered = len(words) <= 2  # a compound's syllables apart: only for short queries
+        finders = self.finding_words(words)
         finding: list[wq.Query] = []
         scoring: list[wq.Query] = []
         for word in words:
             clauses = self.word_clauses(word, accented, fields, scattered)
-            (scoring if self.common(word) else finding).extend(clauses)
+            (finding if word in finders else scoring).extend(clauses)
         if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
             every = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
             scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
             for left, right in pairwise(words):
-                if not (self.common(left) and self.common(right)):
+                if left in finders or right in finders:
                     pair = self.phrase([*left, *right], False, ("body",))
                     scoring.append(_or([pair], boost=ADJACENT_BOOST))
-        if not finding:  # only common words: they must find the documents
-            finding = [q for w in words for q in self.word_clauses(w, accented, fields, False)]
         return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
+
+    def finding_words(self, words: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
+        """The rarest words, up to a budget of documents: they find the candidates.
+
+        Whoosh scores every document that matches any clause of an OR, in Python; words
+        most documents have ("của", "là", "các") would make that nearly the whole index,
+        for an idf near zero. Like Lucene's "common terms" query, frequent words only
+        add to the score of documents the rarer ones found, which keeps the top of the
+        ranking and bounds the work.
+        """
+        total = max(1, self.reader.doc_count_all())
+        budget = max(FINDING_BUDGET_MIN, FINDING_BUDGET_FRACTION * total)
+        chosen: set[tuple[str, ...]] = set()
+        spent = 0
+        for frequency, word in sorted((self.frequency(w), w) for w in words):
+            if chosen and spent + frequency > budget:
+                break
+            chosen.add(word)
+            spent += frequency
+        return chosen
+
+    def frequency(self, syllables: tuple[str, ...]) -> int:
+        field = STREAM_FIELDS["body"][1]
+        folded = [folded_term(s) for s in syllables]
+        joined = " ".join(folded)
+        if (field, joined) in self.reader or len(folded) == 1:
+            return self.reader.doc_frequency(field, joined)
+        return min(self.reader.doc_frequency(field, s) for s in folded)
 
     def word_clauses(
         self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str], scattered: bool
@@ -278,15 +301,6 @@ class _Builder:
             terms = [wq.Term(STREAM_FIELDS["body"][1], s) for s in folded]
             finding.append(wq.And(terms, boost=SCATTERED_BOOST))
         return finding
-
-    def common(self, syllables: tuple[str, ...]) -> bool:
-        """Whether a word is in so many documents that it cannot find anything."""
-        key = " ".join(folded_term(s) for s in syllables)
-        if key not in self._common:
-            total = max(1, self.reader.doc_count_all())
-            frequency = self.reader.doc_frequency(STREAM_FIELDS["body"][1], key)
-            self._common[key] = frequency > COMMON_WORD_FRACTION * total and total >= 50
-        return self._common[key]
 
     def term_or_phrase(self, field: str, terms: list[str], boost: float) -> wq.Query:
         # The index holds every compound and its sub-spans as terms, so one term lookup
