@@ -40,12 +40,14 @@ def _cluster_start_re() -> re.Pattern[str]:
     Those are all characters except invisible ones, combining marks, and the few class-0
     characters that NFC still joins to what precedes them: Hangul vowel and trailing jamo,
     Indic vowel signs such as Tamil U+0BBE (second halves of compositions), and Tibetan
-    U+0F73 (decomposes into marks that reorder with earlier ones). Built on first use
-    (~0.1 s) because only the slow path of clean_text needs it.
+    U+0F73 (decomposes into marks that reorder with earlier ones). Characters beyond the BMP
+    (emoji, historic scripts) never start one: merging clusters is always safe, and listing
+    astral marks one by one would make the regex check each character against all of them.
+    Built on first use (~30 ms) because only the slow path of clean_text needs it.
     """
     followers = set(_INVISIBLE) | {chr(cp) for cp in range(0x1161, 0x1176)}
     followers |= {chr(cp) for cp in range(0x11A8, 0x11C3)}
-    for cp in range(0x30000):  # no combining or composing character lies beyond
+    for cp in range(0x10000):
         char = chr(cp)
         parts = unicodedata.decomposition(char).split()
         if unicodedata.combining(char):
@@ -55,7 +57,7 @@ def _cluster_start_re() -> re.Pattern[str]:
                 followers.add(char)
             if len(parts) == 2 and not unicodedata.combining(chr(int(parts[1], 16))):
                 followers.add(chr(int(parts[1], 16)))
-    return re.compile("[^" + "".join(re.escape(c) for c in sorted(followers)) + "]")
+    return re.compile(f"[^{''.join(map(re.escape, sorted(followers)))}\U00010000-\U0010ffff]")
 
 
 def clean_text(text: str) -> tuple[str, list[int] | None]:
