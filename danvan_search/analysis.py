@@ -31,13 +31,14 @@ from .normalization import clean_text, fold, normalize_tones
 
 #: Bump when a change here alters the terms written to an index: indexes record it and
 #: refuse to open under a different version (their terms would no longer match queries).
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 WordKind = Literal["word", "code", "number"]
 StreamKind = Literal["exact", "folded"]
 
-#: Compounds longer than this (long names, rare CRF run-ons) are not expanded into every
-#: sub-span: the number of sub-spans grows with the square of the length.
+#: Sub-spans of a compound are indexed up to this many syllables ("Mặt trận Tổ quốc Việt
+#: Nam", one word to the segmenter, also yields "việt nam"); a longer compound is also
+#: indexed whole. Their number grows with the square of the length, hence a limit.
 MAX_SUBSPAN_SYLLABLES = 4
 
 _HAS_ALNUM = re.compile(r"\w")
@@ -242,9 +243,11 @@ def token_stream(analysis: Analysis, kind: StreamKind) -> Iterator[Token]:
     Syllables take consecutive positions, so a phrase of syllables matches across word
     boundaries. A compound also yields itself and every multi-syllable sub-span, at the
     position of its first syllable: "Dân vận khéo" gives "dân", "vận", "khéo" and also
-    "dân vận", "dân vận khéo", "vận khéo". A query word is then one term lookup whether
-    the text has it as a word or inside a longer one. Codes are one term; numbers and
-    hyphenated words also yield their parts, at the same position.
+    "dân vận", "dân vận khéo", "vận khéo" (sub-spans of at most
+    :data:`MAX_SUBSPAN_SYLLABLES` syllables, and a longer compound whole). A query word
+    is then one term lookup whether the text has it as a word or inside a longer one.
+    Codes are one term; numbers and hyphenated words also yield their parts, at the same
+    position.
     """
     to_term = term_function(kind)
     text = analysis.text
@@ -260,17 +263,11 @@ def token_stream(analysis: Analysis, kind: StreamKind) -> Iterator[Token]:
             yield Token(terms[i], position + i, start, end)
             if len(terms) == 1:
                 yield from _parts(terms[0], position, start, end)
-            for j in _subspan_ends(i, len(terms)):
+            for j in range(i + 2, min(len(terms), i + MAX_SUBSPAN_SYLLABLES) + 1):
                 yield Token(" ".join(terms[i:j]), position + i, start, spans[j - 1][1])
+            if i == 0 and len(terms) > MAX_SUBSPAN_SYLLABLES:
+                yield Token(" ".join(terms), position, start, spans[-1][1])
         position += len(terms)
-
-
-def _subspan_ends(first: int, count: int) -> range:
-    """Ends of the multi-syllable sub-spans of a compound that start at ``first``."""
-    if count <= MAX_SUBSPAN_SYLLABLES:
-        return range(first + 2, count + 1)
-    # A long run-on: only the whole of it, not every piece.
-    return range(count, count + 1) if first == 0 else range(0)
 
 
 def _parts(term: str, position: int, start: int, end: int) -> Iterator[Token]:

@@ -130,18 +130,25 @@ def _progress() -> Callable[[], None] | None:
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True, help="Order of the hits (date: newest first).")
 @click.option("--facets", is_flag=True, help="Also count hits by year, source, place, citation.")
+@click.option("--exact", is_flag=True,
+              help="Search the query as typed: no corrections, accent restoration, acronyms.")
+@click.option("--acronyms", "acronyms_file", type=click.Path(dir_okay=False, exists=True),
+              help="File of more acronyms to expand, one 'ACRONYM<TAB>expansion' a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @click.argument("query", nargs=-1)
 def search(
     index_path: Path, limit: int, since: str | None, until: str | None,
     source: tuple[str, ...], place: tuple[str, ...], cites: tuple[str, ...], sort: str,
-    facets: bool, as_json: bool, query: tuple[str, ...],
+    facets: bool, exact: bool, acronyms_file: str | None, as_json: bool,
+    query: tuple[str, ...],
 ) -> None:
     """Search the index; QUERY may be typed with or without accents.
 
     Words are all optional (documents with all of them rank first); "quoted phrase",
     -word, -"phrase", OR and title:word are understood. With filters and no QUERY,
-    lists the matching documents, newest first.
+    lists the matching documents, newest first. Words typed as Telex/VNI keystrokes or
+    misspelt are corrected, accents are restored, acronyms (UBND, MTTQ...) expand both
+    ways, unless --exact.
 
     \b
     Examples:
@@ -149,19 +156,25 @@ def search(
         danvan-search search '"Dân vận khéo" -Huế' --limit 3
         danvan-search search dân vận --since 2021-01-01 --place "Thừa Thiên Huế" --facets
         danvan-search search --cites 25-NQ/TW --json
+        danvan-search search mttq vieejt nam
     """
     if not query and not (since or until or source or place or cites):
         raise click.UsageError("give a QUERY, or a filter (--since, --place, ...) to list by")
-    ix = _open_for_search(index_path)
+    ix = _open_for_search(index_path, acronyms_file)
     with ix:
         results = ix.search(
             " ".join(query), limit=limit, since=since, until=until, source=source,
-            place=place, cites=cites, sort=sort, facets=facets,
+            place=place, cites=cites, sort=sort, facets=facets, exact=exact,
         )
     if as_json:
         click.echo(json.dumps(_results_json(results), ensure_ascii=False, indent=2))
         return
     bold = sys.stdout.isatty()
+    if results.corrected_from:
+        click.echo(f"Showing results for: {results.suggestion or results.query}")
+        click.echo(f"Search instead for:  {results.corrected_from}  (--exact)\n")
+    elif results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}\n")
     if not results.hits:
         click.echo(f"No documents match {results.query!r}." if results.query
                    else "No documents match these filters.")
@@ -182,7 +195,7 @@ def _print_facets(facets: Any, top: int = 10) -> None:
             click.echo(f"{name + ':':8} {shown}")
 
 
-def _open_for_search(index_path: Path) -> Any:
+def _open_for_search(index_path: Path, acronyms_file: str | None = None) -> Any:
     from .index import SearchIndex
     from .ingestion import read_sources
 
@@ -196,7 +209,7 @@ def _open_for_search(index_path: Path) -> Any:
         with SearchIndex.create(index_path) as ix:
             report = ix.index_documents(read_sources([str(SEEDS_DIR)]))
         click.echo(f"Indexed {report.written} documents.", err=True)
-    return SearchIndex.open(index_path)
+    return SearchIndex.open(index_path, acronyms=acronyms_file)
 
 
 def _hit_heading(hit: Any, bold: bool) -> str:
@@ -215,6 +228,8 @@ def _render(snippet: Any, bold: bool) -> str:
 def _results_json(results: Any) -> dict[str, Any]:
     return {
         "query": results.query,
+        "suggestion": results.suggestion,
+        "corrected_from": results.corrected_from,
         "total": results.total,
         "facets": {name: [list(c) for c in counts] for name, counts in results.facets.items()},
         "hits": [

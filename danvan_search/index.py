@@ -25,6 +25,8 @@ from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
 from . import __version__
+from .assist import Acronyms
+from .assistance import QueryAssistant
 from .documents import Document
 from .errors import (
     DocumentNotFoundError,
@@ -36,6 +38,7 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
+from .query import prepare_query_text
 from .schema import build_schema, index_metadata
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
 
@@ -83,10 +86,18 @@ class SearchIndex:
     ['1']
     """
 
-    def __init__(self, path: Path, whoosh_ix: whoosh_index.Index, lock_timeout: float) -> None:
+    def __init__(
+        self,
+        path: Path,
+        whoosh_ix: whoosh_index.Index,
+        lock_timeout: float,
+        acronyms: Acronyms | str | os.PathLike[str] | None = None,
+    ) -> None:
         self.path = path
         self._ix = whoosh_ix
         self.lock_timeout = lock_timeout
+        #: Acronyms expanded at query time: the built-in table, plus a file or table given.
+        self.acronyms = _acronyms(acronyms)
         # One searcher per thread: Whoosh searchers are not meant to be shared across
         # threads, and reopening one for every query would cost more than the query.
         self._local = threading.local()
@@ -107,6 +118,7 @@ class SearchIndex:
         path: str | os.PathLike[str],
         overwrite: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        acronyms: Acronyms | str | os.PathLike[str] | None = None,
     ) -> SearchIndex:
         """Create an empty index at ``path`` (the directory is made if needed).
 
@@ -125,15 +137,20 @@ class SearchIndex:
         whoosh_ix = whoosh_index.create_in(str(path), build_schema())
         meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
         (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        return cls(path, whoosh_ix, lock_timeout)
+        return cls(path, whoosh_ix, lock_timeout, acronyms)
 
     @classmethod
     def open(
-        cls, path: str | os.PathLike[str], lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls,
+        path: str | os.PathLike[str],
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        acronyms: Acronyms | str | os.PathLike[str] | None = None,
     ) -> SearchIndex:
         """Open an existing index.
 
-        Raises :class:`IndexNotFoundError` when there is none, and
+        ``acronyms``: more acronyms to expand in queries, as an :class:`Acronyms` table
+        or the path of a file of ``ACRONYM<TAB>expansion`` lines (added to the built-in
+        table). Raises :class:`IndexNotFoundError` when there is no index, and
         :class:`IncompatibleIndexError` when it was written by an incompatible version.
         """
         path = Path(path)
@@ -143,7 +160,7 @@ class SearchIndex:
                 "FILES...` or SearchIndex.create()"
             )
         _check_compatible(path)
-        return cls(path, whoosh_index.open_dir(str(path)), lock_timeout)
+        return cls(path, whoosh_index.open_dir(str(path)), lock_timeout, acronyms)
 
     def close(self) -> None:
         with self._searchers_lock:
@@ -327,16 +344,31 @@ class SearchIndex:
         """Run a ranked query.
 
         Options: ``since``, ``until`` (ISO dates or ``datetime.date``), ``source``,
-        ``place``, ``cites`` (a value or a list), ``sort="date"``, ``facets=True``; see
+        ``place``, ``cites`` (a value or a list), ``sort="date"``, ``facets=True``,
+        ``exact=True`` (no query assistance); see
         :func:`danvan_search.searching.run_search`.
         """
+        options.setdefault("acronyms", self.acronyms)
         return run_search(self._searcher(), query, limit=limit, **options)
+
+    def suggest(self, query: str) -> str | None:
+        """A better form of ``query`` (accents restored, keystrokes decoded, unknown
+        words corrected), or None when it needs no help."""
+        text = prepare_query_text(query)
+        return QueryAssistant(self._searcher().reader()).assist(text).suggestion
 
     def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
         """Facet counts (year, source, place, cited document) over the whole index."""
         results = self._searcher().search(Every(), limit=1, groupedby=facet_spec(),
                                           maptype=Count)
         return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+
+
+def _acronyms(extra: Acronyms | str | os.PathLike[str] | None) -> Acronyms:
+    table = Acronyms.builtin()
+    if extra is None:
+        return table
+    return table.merged(extra if isinstance(extra, Acronyms) else Acronyms.from_file(extra))
 
 
 def _check_compatible(path: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -25,6 +25,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from .analysis import exact_term, folded_term, split_syllables
+from .assist import Acronyms
 from .errors import InvalidQueryError
 from .normalization import clean_text, has_diacritics
 from .schema import STREAM_FIELDS, TEXT_FIELDS
@@ -131,9 +132,19 @@ class QueryPlan:
     highlight: tuple[MatchRun, ...]
 
 
-def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
-    """Turn a parsed query into a Whoosh query against the index behind ``reader``."""
-    builder = _Builder(reader)
+def build_query(
+    parsed: ParsedQuery,
+    reader: IndexReader,
+    acronyms: Acronyms | None = None,
+    restored: Mapping[str, str] | None = None,
+) -> QueryPlan:
+    """Turn a parsed query into a Whoosh query against the index behind ``reader``.
+
+    With ``acronyms``, an acronym in the query also matches what it stands for and the
+    other way round; ``restored`` (folded syllable → accented syllable) ranks documents
+    with the restored accents first.
+    """
+    builder = _Builder(reader, acronyms, restored or {})
     alternatives = [q for q in (builder.alternative(a) for a in parsed.alternatives) if q]
     excluded = [
         builder.clause_query(c, required=True)
@@ -155,8 +166,12 @@ def build_query(parsed: ParsedQuery, reader: IndexReader) -> QueryPlan:
 
 
 class _Builder:
-    def __init__(self, reader: IndexReader) -> None:
+    def __init__(
+        self, reader: IndexReader, acronyms: Acronyms | None, restored: Mapping[str, str]
+    ) -> None:
         self.reader = reader
+        self.acronyms = acronyms
+        self.restored = restored
         self.highlight: list[MatchRun] = []
 
     def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
@@ -242,6 +257,9 @@ class _Builder:
         for word in words:
             clauses = self.word_clauses(word, accented, fields, scattered)
             (finding if word in finders else scoring).extend(clauses)
+            if not accented:
+                scoring.extend(self.restored_clauses(word, fields))
+        finding.extend(self.acronym_clauses(words, fields))
         if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
             every = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
             scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
@@ -250,6 +268,41 @@ class _Builder:
                     pair = self.phrase([*left, *right], False, ("body",))
                     scoring.append(_or([pair], boost=ADJACENT_BOOST))
         return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
+
+    def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[wq.Query]:
+        """Exact-accent terms of a word typed without accents, as restored: they rank
+        the documents that have those accents first."""
+        forms = [self.restored.get(folded_term(s)) for s in word]
+        if not all(forms):
+            return []
+        term = " ".join(forms)  # type: ignore[arg-type]
+        return [
+            wq.Term(STREAM_FIELDS[name][0], term, boost=FIELD_BOOST[name] * EXACT_BOOST)
+            for name in fields
+            if (STREAM_FIELDS[name][0], term) in self.reader
+        ]
+
+    def acronym_clauses(
+        self, words: list[tuple[str, ...]], fields: Sequence[str]
+    ) -> list[wq.Query]:
+        """An acronym also finds what it stands for ("MTTQ": "Mặt trận Tổ quốc"), and
+        the words of an expansion find the acronym ("Ủy ban nhân dân": "UBND")."""
+        if self.acronyms is None:
+            return []
+        clauses: list[wq.Query] = []
+        for word in words:
+            if len(word) == 1:
+                for expansion in self.acronyms.expansions(word[0]):
+                    syllables = expansion.replace("-", " ").replace(",", " ").split()
+                    clauses.append(self.phrase(syllables, False, fields))
+        text = " ".join(s for word in words for s in word)
+        for _, _, acronym in self.acronyms.find_expansions_in(text):
+            term = folded_term(acronym)
+            clauses += [
+                wq.Term(STREAM_FIELDS[name][1], term, boost=FIELD_BOOST[name] * FOLDED_BOOST)
+                for name in fields
+            ]
+        return clauses
 
     def finding_words(self, words: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
         """The rarest words, up to a budget of documents: they find the candidates.

@@ -16,9 +16,11 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
+from .assist import Acronyms
+from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
-from .query import build_query, parse_query
+from .query import build_query, parse_query, prepare_query_text
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 #: Whoosh's BM25F, with title length normalised less than body length (titles are short
@@ -85,10 +87,13 @@ class SearchResults:
     """Ranked hits of one query. Iterate it for :class:`Hit` objects; ``total`` counts
     every matching document, ``len()`` the hits returned."""
 
-    query: str
+    query: str  # as searched: the typed query, or its correction
     hits: tuple[Hit, ...]
     total: int
+    #: A better form of the query to offer (accents restored, a word corrected).
     suggestion: str | None = None
+    #: The query as typed, when the results are for its correction (``query``).
+    corrected_from: str | None = None
     #: With ``facets=True``: ``{"year"|"source"|"place"|"cites": ((value, count), ...)}``,
     #: largest first, over every matching document.
     facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
@@ -115,6 +120,8 @@ def run_search(
     cites: str | Sequence[str] | None = None,
     sort: Literal["relevance", "date"] = "relevance",
     facets: bool = False,
+    exact: bool = False,
+    acronyms: Acronyms | None = None,
 ) -> SearchResults:
     """Parse ``query``, run it and copy the top ``limit`` hits out of the searcher.
 
@@ -122,6 +129,12 @@ def run_search(
     value or a list of them) restrict the results; ``sort="date"`` orders them newest
     first; ``facets=True`` fills :attr:`SearchResults.facets` with counts by year,
     source, place and cited document over every matching document.
+
+    Unless ``exact``, the query is assisted: Telex/VNI keystrokes and words the index
+    does not know are corrected (the results are for the correction, and
+    ``corrected_from`` holds the query as typed), accents are restored on a query typed
+    without them (offered as ``suggestion`` and used to rank), and ``acronyms`` expand
+    both ways.
 
     Raises :class:`~danvan_search.errors.InvalidQueryError` for an empty query without
     any filter (with one, every matching document is listed, newest first); any other
@@ -132,15 +145,26 @@ def run_search(
     if sort not in ("relevance", "date"):
         raise InvalidQueryError(f'sort must be "relevance" or "date", not {sort!r}')
     restrict = Filters.build(since, until, source, place, cites)
+    assistance = None
     if restrict and (query is None or not query.strip()):
         text, highlight, main = "", (), wq.Every()
         sort = "date"
     else:
-        parsed = parse_query(query or "")
-        plan = build_query(parsed, searcher.reader())
-        text, highlight, main = parsed.text, plan.highlight, plan.query
+        text = prepare_query_text(query or "")
+        reader = searcher.reader()
+        if not exact:
+            assistance = QueryAssistant(reader).assist(text)
+            text = assistance.query
+        plan = build_query(
+            parse_query(text), reader,
+            acronyms=None if exact else acronyms,
+            restored=assistance.restored if assistance else None,
+        )
+        highlight, main = plan.highlight, plan.query
+    suggestion = assistance.suggestion if assistance else None
+    corrected_from = assistance.typed if assistance and assistance.corrected else None
     if main is None:
-        return SearchResults(text, (), 0)
+        return SearchResults(text, (), 0, suggestion, corrected_from)
     options: dict[str, Any] = {"limit": limit, "filter": restrict.query()}
     if sort == "date":
         options.update(sortedby="date", reverse=True)
@@ -153,7 +177,7 @@ def run_search(
         for rank, result in enumerate(results, 1)
     )
     counts = facet_counts({name: results.groups(name) for name in FACET_FIELDS}) if facets else {}
-    return SearchResults(text, hits, len(results), facets=counts)
+    return SearchResults(text, hits, len(results), suggestion, corrected_from, facets=counts)
 
 
 def _hit(rank: int, result: Any, highlight: Sequence[MatchRun], score: float) -> Hit:
