@@ -74,6 +74,7 @@ class QueryAssistant:
 
     def __init__(self, reader: IndexReader) -> None:
         self.reader = reader
+        self._variants_seen: dict[str, tuple[tuple[str, int], ...]] = {}
 
     def frequency(self, term: str, folded: bool) -> int:
         return max(
@@ -177,20 +178,28 @@ class QueryAssistant:
 
     def accented_forms(self, key: str) -> Mapping[str, int]:
         """Accented forms of a folded n-gram the index holds, with their frequencies."""
-        per_syllable = []
-        for syllable in key.split():
-            forms = [(self.frequency(f, folded=False), f) for f in _variants().get(syllable, ())]
-            ranked = sorted((f for f in forms if f[0]), reverse=True)[:VARIANTS_PER_SYLLABLE]
-            if not ranked:
-                return {}
-            per_syllable.append([form for _, form in ranked])
+        per_syllable = [self.known_variants(syllable) for syllable in key.split()]
+        if not all(per_syllable):
+            return {}
+        if len(per_syllable) == 1:
+            return dict(per_syllable[0])
         found = {}
         for combination in product(*per_syllable):
-            joined = " ".join(combination)
-            frequency = self.frequency(joined, folded=False)
+            joined = " ".join(form for form, _ in combination)
+            frequency = self.reader.doc_frequency(STREAM_FIELDS["body"][0], joined)
             if frequency:
                 found[joined] = frequency
         return found
+
+    def known_variants(self, folded: str) -> tuple[tuple[str, int], ...]:
+        """The most frequent accented spellings of a folded syllable in the index (the
+        n-grams of a query share syllables: each is looked up once)."""
+        if folded not in self._variants_seen:
+            field = STREAM_FIELDS["body"][0]
+            forms = [(self.reader.doc_frequency(field, f), f) for f in _variants().get(folded, ())]
+            ranked = sorted((f for f in forms if f[0]), reverse=True)[:VARIANTS_PER_SYLLABLE]
+            self._variants_seen[folded] = tuple((form, freq) for freq, form in ranked)
+        return self._variants_seen[folded]
 
 
 def _recase(form: str, typed: str) -> str:
