@@ -46,8 +46,7 @@ _SPLIT_PARTS = re.compile(r"[-_./:,]+")
 _DIGITS = re.compile(r"^[\d.,/:-]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One word as the segmenter found it, with offsets into the analysed text.
 
     ``syllables`` are the (start, end) spans of its space-separated parts; a compound
@@ -249,43 +248,57 @@ def token_stream(analysis: Analysis, kind: StreamKind) -> Iterator[Token]:
     Codes are one term; numbers and hyphenated words also yield their parts, at the same
     position.
     """
-    to_term = term_function(kind)
-    text = analysis.text
+    for term, position, start, end in term_tuples(analysis, kind):
+        yield Token(term, position, start, end)
+
+
+def term_tuples(analysis: Analysis, kind: StreamKind) -> Iterator[tuple[str, int, int, int]]:
+    """:func:`token_stream` as plain ``(term, position, start, end)`` tuples: what the
+    indexer consumes, one per term of every document, so it skips building objects."""
     position = 0
     for word in analysis.words:
-        if word.kind == "code":  # one spelling of a code: "23-qđ/tw" is "23-QĐ/TW"
-            yield Token(to_term(normalize_code(word.text)), position, word.start, word.end)
-            position += 1
-            continue
-        terms = [to_term(text[s:e]) for s, e in word.syllables]
-        spans = word.syllables
-        for i, (start, end) in enumerate(spans):
-            yield Token(terms[i], position + i, start, end)
-            if len(terms) == 1:
-                yield from _parts(terms[0], position, start, end)
-            for j in range(i + 2, min(len(terms), i + MAX_SUBSPAN_SYLLABLES) + 1):
-                yield Token(" ".join(terms[i:j]), position + i, start, spans[j - 1][1])
-            if i == 0 and len(terms) > MAX_SUBSPAN_SYLLABLES:
-                yield Token(" ".join(terms), position, start, spans[-1][1])
-        position += len(terms)
+        key = (word.text, word.kind, kind)
+        terms = _TEMPLATES.get(key)
+        if terms is None:
+            relative = tuple((s - word.start, e - word.start) for s, e in word.syllables)
+            terms = _word_terms(word.text, relative, word.kind, kind)
+            if len(_TEMPLATES) >= _TEMPLATES_MAX:
+                _TEMPLATES.clear()
+            _TEMPLATES[key] = terms
+        for term, offset, start, end in terms:
+            yield term, position + offset, word.start + start, word.start + end
+        position += len(word.syllables)
 
 
-def _parts(term: str, position: int, start: int, end: int) -> Iterator[Token]:
+# The terms of each distinct word, relative to it: text repeats its words, so each is
+# worked out once. (The same word text always aligns the same way, so it is the key.)
+_TEMPLATES: dict[tuple[str, str, str], tuple[tuple[str, int, int, int], ...]] = {}
+_TEMPLATES_MAX = 200_000
+
+
+def _word_terms(
+    text: str, syllables: tuple[tuple[int, int], ...], word_kind: WordKind, kind: StreamKind
+) -> tuple[tuple[str, int, int, int], ...]:
+    """The terms of one word as (term, position offset, start, end) relative to it."""
+    to_term = term_function(kind)
+    if word_kind == "code":  # one spelling of a code: "23-qđ/tw" is "23-QĐ/TW"
+        return ((to_term(normalize_code(text)), 0, 0, len(text)),)
+    terms = [to_term(text[s:e]) for s, e in syllables]
+    out: list[tuple[str, int, int, int]] = []
+    for i, (start, end) in enumerate(syllables):
+        out.append((terms[i], i, start, end))
+        if len(terms) == 1:
+            out += [(part, 0, start, end) for part in _parts(terms[0])]
+        for j in range(i + 2, min(len(terms), i + MAX_SUBSPAN_SYLLABLES) + 1):
+            out.append((" ".join(terms[i:j]), i, start, syllables[j - 1][1]))
+        if i == 0 and len(terms) > MAX_SUBSPAN_SYLLABLES:
+            out.append((" ".join(terms), 0, start, syllables[-1][1]))
+    return tuple(out)
+
+
+def _parts(term: str) -> list[str]:
     # "covid-19" is also found by "covid"; "19.200" stays whole (its parts are noise).
     if _DIGITS.match(term):
-        return
+        return []
     parts = [p for p in _SPLIT_PARTS.split(term) if p]
-    if len(parts) > 1:
-        for part in parts:
-            yield Token(part, position, start, end)
-
-
-def query_words(text: str) -> list[tuple[str, ...]]:
-    """Segment query text; each word as its tuple of syllables (as written)."""
-    analysis = analyze(text)
-    return [
-        (analysis.text[w.start : w.end],)
-        if w.kind == "code"
-        else tuple(analysis.text[s:e] for s, e in w.syllables)
-        for w in analysis.words
-    ]
+    return parts if len(parts) > 1 else []

@@ -16,7 +16,7 @@ from typing import Any
 from whoosh import analysis as whoosh_analysis
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, StreamKind, analyze, token_stream
+from .analysis import ANALYSIS_VERSION, StreamKind, analyze, term_tuples
 
 #: Bump when the schema (fields, their types) changes.
 FORMAT_VERSION = 1
@@ -67,15 +67,15 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
         token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode)
         token.boost = 1.0
         token.stopped = False
-        for item in token_stream(analysis, self.stream):
-            token.text = item.term
+        for term, position, start, end in term_tuples(analysis, self.stream):
+            token.text = term
             if keeporiginal:
-                token.original = item.term
+                token.original = term
             if positions:
-                token.pos = start_pos + item.position
+                token.pos = start_pos + position
             if chars:
-                token.startchar = start_char + item.start
-                token.endchar = start_char + item.end
+                token.startchar = start_char + start
+                token.endchar = start_char + end
             yield token
 
 
