@@ -6,8 +6,9 @@ categories). For each corpus:
 
 - the bound: bare ``word_tokenize`` over every document's title and body, on one
   process and on two (a process pool), in documents and MB (UTF-8) per second;
-- for each engine, a subprocess builds the index (its peak RSS is that process's VmHWM),
-  then danvan-search indexes the same documents a second time (all unchanged);
+- for each engine, a subprocess builds the index (its peak RSS is that process's VmHWM,
+  plus the largest peak of the worker processes it started, if any), then danvan-search
+  indexes the same documents a second time (all unchanged);
 - another subprocess opens the index and runs the fixed query set twice, the first pass
   untimed (warm), reporting p50/p95/p99 and its own peak RSS.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import re
 import shutil
@@ -40,6 +42,7 @@ from common import (
     VNTC_ALL,
     VNTC_CTXH,
     Doc,
+    children_peak_rss_mb,
     doc_bytes,
     doc_text,
     fold,
@@ -138,20 +141,43 @@ def stream_docs(path: Path, counter: dict[str, int] | None = None) -> Iterator[D
 def worker_build(engine_name: str, docs_path: Path, index_dir: Path) -> dict[str, Any]:
     """Build one index; danvan-search then indexes the same documents again."""
     engine = engines.make(engine_name, index_dir)
+    segmenting = _time_segmenter() if engine_name == "danvan" else {}
     _warm_up(engine_name)
+    segmenting["seconds"] = 0.0
     counter = {"docs": 0, "bytes": 0}
-    start = time.perf_counter()
+    start, load = time.perf_counter(), os.getloadavg()[0]
     engine.build(stream_docs(docs_path, counter))
     build_s = time.perf_counter() - start
     result: dict[str, Any] = {
-        **counter, "build_s": build_s, "size_mb": engine.size_mb(), "rss_mb": peak_rss_mb()
+        **counter, "build_s": build_s, "size_mb": engine.size_mb(), "rss_mb": peak_rss_mb(),
+        "children_rss_mb": children_peak_rss_mb(), "load": [load, os.getloadavg()[0]],
     }
     if isinstance(engine, engines.DanvanEngine):
+        result["segmenter_s"] = segmenting["seconds"]
         start = time.perf_counter()
         report = engine.reindex(stream_docs(docs_path))
         result["reindex_s"] = time.perf_counter() - start
         result["reindex_unchanged"] = report.unchanged
     return result
+
+
+def _time_segmenter() -> dict[str, float]:
+    """Count the time danvan-search spends inside ``word_tokenize`` while it indexes:
+    the share of the segmenter in the same run, whatever else loads the machine."""
+    import underthesea
+
+    spent = {"seconds": 0.0}
+    original = underthesea.word_tokenize
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - start
+
+    underthesea.word_tokenize = timed
+    return spent
 
 
 def _warm_up(engine_name: str) -> None:
@@ -199,17 +225,20 @@ def worker_segment(docs_path: Path, procs: int) -> dict[str, Any]:
     _segment_one("Khởi động mô hình tách từ.")
     counter = {"docs": 0, "bytes": 0}
     texts = (doc_text(d) for d in stream_docs(docs_path, counter))
+    load = os.getloadavg()[0]
     if procs == 1:
         start = time.perf_counter()
         words = sum(_segment_one(t) for t in texts)
-        return {**counter, "seconds": time.perf_counter() - start, "words": words}
+        seconds = time.perf_counter() - start
+        return {**counter, "seconds": seconds, "words": words,
+                "load": [load, os.getloadavg()[0]]}
     context = multiprocessing.get_context("fork")
     with context.Pool(procs, initializer=_segment_one, initargs=("Khởi động.",)) as pool:
         pool.map(_pool_ready, range(procs), chunksize=1)
         start = time.perf_counter()
         words = sum(pool.imap_unordered(_segment_one, texts, chunksize=8))
         seconds = time.perf_counter() - start
-    return {**counter, "seconds": seconds, "words": words}
+    return {**counter, "seconds": seconds, "words": words, "load": [load, os.getloadavg()[0]]}
 
 
 def _worker_main(argv: list[str]) -> None:
