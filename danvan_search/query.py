@@ -266,10 +266,15 @@ class _Builder:
                 scoring.extend(self.restored_clauses(word, fields))
         finding.extend(self.acronym_clauses(words, fields))
         if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
-            every = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
-            scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
+            # The bonuses look at the finding words only: a word most documents have
+            # says little by being there too, and checking it costs the most.
+            every = [
+                _or(self.word_clauses(w, accented, fields, False)) for w in words if w in finders
+            ]
+            if len(every) > 1:
+                scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
             for left, right in pairwise(words):
-                if left in finders or right in finders:
+                if left in finders and right in finders:
                     pair = self.phrase([*left, *right], False, ("body",))
                     scoring.append(_or([pair], boost=ADJACENT_BOOST))
         return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
