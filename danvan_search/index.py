@@ -183,7 +183,10 @@ class SearchIndex:
 
     @contextmanager
     def _writer(self, procs: int = 1) -> Iterator[Any]:
-        options: dict[str, Any] = {"timeout": self.lock_timeout}
+        # Segments as separate files, not one compound file: Whoosh copies a compound
+        # file's postings into memory when a searcher opens it (440 MB for 12.5k
+        # articles), while separate files are read through the OS cache.
+        options: dict[str, Any] = {"timeout": self.lock_timeout, "compound": False}
         if procs > 1:
             # Each worker process analyses its share and writes a segment of its own: the
             # CRF, the bulk of the work, runs on every core.
