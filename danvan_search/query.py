@@ -122,7 +122,7 @@ def parse_query(text: str) -> ParsedQuery:
             last is not None
             and not (negated or in_title or last.phrase or last.negated or last.in_title)
         ):
-            # Free words stay together so the segmenter sees "công tác dân vận" whole.
+            # Free words stay together so "công tác dân vận" is split into words whole.
             current[-1] = Clause(f"{last.text} {word}")
         else:
             current.append(Clause(word, False, negated, in_title))
@@ -224,25 +224,20 @@ class _Builder:
         triple the cost of a one-off search.
         """
         analysis = split_syllables(text)
-        units = [(analysis.text[w.start : w.end],) for w in analysis.words]
-        return self.join_known(units, accented)
-
-    def join_known(self, units: list[tuple[str, ...]], accented: bool) -> list[tuple[str, ...]]:
+        syllables = [analysis.text[w.start : w.end] for w in analysis.words]
         to_term = exact_term if accented else folded_term
-        result: list[tuple[str, ...]] = []
+        terms = [to_term(s) for s in syllables]
+        words: list[tuple[str, ...]] = []
         i = 0
-        while i < len(units):
-            best = 1
-            size, syllables = 1, len(units[i])
-            while i + size < len(units) and syllables + len(units[i + size]) <= MAX_WORD_SYLLABLES:
-                syllables += len(units[i + size])
-                size += 1
-                joined = " ".join(to_term(s) for unit in units[i : i + size] for s in unit)
-                if self.known(joined, folded=not accented):
-                    best = size
-            result.append(tuple(s for unit in units[i : i + best] for s in unit))
-            i += best
-        return result
+        while i < len(syllables):
+            size = next(
+                (n for n in range(min(MAX_WORD_SYLLABLES, len(syllables) - i), 1, -1)
+                 if self.known(" ".join(terms[i : i + n]), folded=not accented)),
+                1,
+            )
+            words.append(tuple(syllables[i : i + size]))
+            i += size
+        return words
 
     def known(self, term: str, folded: bool) -> bool:
         return any(
