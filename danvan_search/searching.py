@@ -29,57 +29,61 @@ WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.3, title_f_B=0.3)
 
 
 @dataclass(frozen=True)
-class StoredDocument:
-    """A document as stored in the index, original text included."""
+class DocumentMetadata:
+    """What both a stored document and a hit carry about a document."""
 
     id: str
     title: str | None
-    body: str
     date: dt.date | None
     source: str | None
     url: str | None
     author: str | None
     places: tuple[str, ...]
     cites: tuple[str, ...]
+
+    @staticmethod
+    def fields_from(stored: Mapping[str, Any]) -> dict[str, Any]:
+        date = stored.get("date")
+        return {
+            "id": stored["id"],
+            "title": stored.get("title"),
+            "date": dt.date.fromisoformat(date) if date else None,
+            "source": stored.get("source"),
+            "url": stored.get("url"),
+            "author": stored.get("author"),
+            "places": tuple(stored.get("places") or ()),
+            "cites": tuple(stored.get("cites") or ()),
+        }
+
+
+@dataclass(frozen=True)
+class StoredDocument(DocumentMetadata):
+    """A document as stored in the index, original text included."""
+
+    body: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     raw: str | None = None  # the text as read, when the body is a cleaned version of it
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> StoredDocument:
-        date = stored.get("date")
         return cls(
-            id=stored["id"],
-            title=stored.get("title"),
+            **cls.fields_from(stored),
             body=stored.get("body") or "",
-            date=dt.date.fromisoformat(date) if date else None,
-            source=stored.get("source"),
-            url=stored.get("url"),
-            author=stored.get("author"),
-            places=tuple(stored.get("places") or ()),
-            cites=tuple(stored.get("cites") or ()),
             extra=dict(stored.get("extra") or {}),
             raw=stored.get("raw"),
         )
 
 
 @dataclass(frozen=True)
-class Hit:
+class Hit(DocumentMetadata):
     """One ranked result. ``highlights`` are character ranges in the original body;
     ``title_highlights`` in the original title. ``score`` is 0 when sorted by date."""
 
-    id: str
-    rank: int
-    score: float
-    title: str | None
-    date: dt.date | None
-    source: str | None
-    url: str | None
-    author: str | None
-    places: tuple[str, ...]
-    cites: tuple[str, ...]
-    snippet: Snippet
-    highlights: tuple[Span, ...]
-    title_highlights: tuple[Span, ...]
+    rank: int = 0
+    score: float = 0.0
+    snippet: Snippet = field(default_factory=lambda: Snippet("", (), 0, 0, 0))
+    highlights: tuple[Span, ...] = ()
+    title_highlights: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,20 +185,14 @@ def run_search(
 
 
 def _hit(rank: int, result: Any, highlight: Sequence[MatchRun], score: float) -> Hit:
-    stored = StoredDocument.from_stored(result["doc"])
-    highlights = tuple(find_highlights(stored.body, highlight))
+    stored = result["doc"]
+    body, title = stored.get("body") or "", stored.get("title") or ""
+    highlights = tuple(find_highlights(body, highlight))
     return Hit(
-        id=stored.id,
+        **DocumentMetadata.fields_from(stored),
         rank=rank,
         score=score,
-        title=stored.title,
-        date=stored.date,
-        source=stored.source,
-        url=stored.url,
-        author=stored.author,
-        places=stored.places,
-        cites=stored.cites,
-        snippet=make_snippet(stored.body, highlights),
+        snippet=make_snippet(body, highlights),
         highlights=highlights,
-        title_highlights=tuple(find_highlights(stored.title or "", highlight)),
+        title_highlights=tuple(find_highlights(title, highlight)),
     )

@@ -6,9 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from danvan_search import SearchIndex
 from danvan_search.ingestion import read_sources
+
+# No per-example deadline: timing belongs to benchmarks, and a shared machine would make
+# a timed test fail at random.
+settings.register_profile("danvan", deadline=None)
+settings.load_profile("danvan")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
