@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from danvan_search.analysis import exact_term
 from danvan_search.normalization import fold
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "viquad-dev"
-WORD = __import__("re").compile(r"[^\W\d_]+")
+WORD = re.compile(r"[^\W\d_]+")
 
 
 def load(name: str) -> list[dict]:
