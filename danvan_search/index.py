@@ -40,6 +40,7 @@ from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place
 from .metadata import normalize_code
 from .query import prepare_query_text
 from .schema import build_schema, index_metadata
+from .scoring import ArrayScorer
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
 
 METADATA_FILE = "danvan.json"
@@ -305,10 +306,13 @@ class SearchIndex:
     # --- reading ---------------------------------------------------------------------
 
     def _searcher(self) -> Searcher:
-        searcher, generation = getattr(self._local, "searcher", (None, None))
+        return self._reading()[0]
+
+    def _reading(self) -> tuple[Searcher, ArrayScorer]:
+        searcher, generation, scorer = getattr(self._local, "searcher", (None, None, None))
         latest = self._ix.latest_generation()
         if searcher is not None and generation == latest:
-            return searcher
+            return searcher, scorer
         # Opened anew rather than with Searcher.refresh(): that reuses segment readers and
         # so misses documents deleted from an old segment (an update), and
         # Searcher.up_to_date() cannot be trusted (a one-segment reader has no generation).
@@ -318,8 +322,10 @@ class SearchIndex:
                 searcher.close()
                 self._searchers.remove(searcher)
             self._searchers.append(fresh)
-        self._local.searcher = (fresh, latest)
-        return fresh
+        # The scorer keeps the postings recent queries read, for as long as the searcher.
+        scorer = ArrayScorer(fresh)
+        self._local.searcher = (fresh, latest, scorer)
+        return fresh, scorer
 
     def __len__(self) -> int:
         return self._searcher().doc_count()
@@ -352,7 +358,8 @@ class SearchIndex:
         :func:`danvan_search.searching.run_search`.
         """
         options.setdefault("acronyms", self.acronyms)
-        return run_search(self._searcher(), query, limit=limit, **options)
+        searcher, scorer = self._reading()
+        return run_search(searcher, query, limit=limit, scorer=scorer, **options)
 
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown

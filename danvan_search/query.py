@@ -390,7 +390,7 @@ def _match_run(syllables: Sequence[str], accented: bool) -> MatchRun:
     return MatchRun(tuple(to_term(s) for s in syllables), accented)
 
 
-class _UnionOr(wq.Or):
+class UnionOr(wq.Or):
     """An OR evaluated as a tree of union matchers. Whoosh otherwise preloads every
     posting of small indexes into arrays, which costs more than it saves here."""
 
@@ -400,4 +400,4 @@ class _UnionOr(wq.Or):
 def _or(queries: Sequence[wq.Query], boost: float = 1.0) -> wq.Query:
     if len(queries) == 1 and boost == 1.0:
         return queries[0]
-    return _UnionOr(list(queries), boost=boost)
+    return UnionOr(list(queries), boost=boost)

@@ -21,6 +21,7 @@ from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import build_query, parse_query, prepare_query_text
+from .scoring import ArrayScorer, Unsupported
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 #: Whoosh's BM25F, with title length normalised less than body length (titles are short
@@ -126,8 +127,12 @@ def run_search(
     facets: bool = False,
     exact: bool = False,
     acronyms: Acronyms | None = None,
+    scorer: ArrayScorer | None = None,
 ) -> SearchResults:
     """Parse ``query``, run it and copy the top ``limit`` hits out of the searcher.
+
+    ``scorer`` (one per searcher, kept between queries) ranks with posting arrays;
+    without it, or for date order and facets, Whoosh ranks.
 
     ``since``/``until`` (ISO dates, inclusive), ``source``, ``place`` and ``cites`` (a
     value or a list of them) restrict the results; ``sort="date"`` orders them newest
@@ -169,6 +174,19 @@ def run_search(
     corrected_from = assistance.typed if assistance and assistance.corrected else None
     if main is None:
         return SearchResults(text, (), 0, suggestion, corrected_from)
+    if sort == "relevance" and not facets:
+        try:
+            ranked = (scorer or ArrayScorer(searcher)).top(main, limit, restrict.query())
+        except Unsupported:
+            pass
+        else:
+            hits = tuple(
+                _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
+                for rank, (docnum, score) in enumerate(
+                    zip(ranked.docnums, ranked.scores, strict=True), 1
+                )
+            )
+            return SearchResults(text, hits, ranked.total, suggestion, corrected_from)
     options: dict[str, Any] = {"limit": limit, "filter": restrict.query()}
     if sort == "date":
         options.update(sortedby="date", reverse=True)
@@ -177,15 +195,14 @@ def run_search(
     results = searcher.search(main, **options)
     by_date = sort == "date"  # Whoosh then puts the sort key where the score was
     hits = tuple(
-        _hit(rank, result, highlight, 0.0 if by_date else float(result.score or 0.0))
-        for rank, result in enumerate(results, 1)
+        _hit(rank, result["doc"], highlight, 0.0 if by_date else float(result.score or 0.0))
+        for rank, result in enumerate(results[:limit], 1)
     )
     counts = facet_counts({name: results.groups(name) for name in FACET_FIELDS}) if facets else {}
     return SearchResults(text, hits, len(results), suggestion, corrected_from, facets=counts)
 
 
-def _hit(rank: int, result: Any, highlight: Sequence[MatchRun], score: float) -> Hit:
-    stored = result["doc"]
+def _hit(rank: int, stored: Mapping[str, Any], highlight: Sequence[MatchRun], score: float) -> Hit:
     body, title = stored.get("body") or "", stored.get("title") or ""
     highlights = tuple(find_highlights(body, highlight))
     return Hit(

@@ -96,6 +96,14 @@ def test_facets(seeds_index: SearchIndex):
     assert seeds_index.search("dân vận").facets == {}  # only when asked
 
 
+def test_facets_count_every_match_but_return_only_the_limit(seeds_index: SearchIndex):
+    plain = seeds_index.search("dân vận", limit=2)
+    with_facets = seeds_index.search("dân vận", limit=2, facets=True)
+    assert [h.id for h in with_facets] == [h.id for h in plain]
+    assert with_facets.total == plain.total == 5
+    assert sum(count for _, count in with_facets.facets["year"]) == 4  # one is undated
+
+
 @pytest.mark.parametrize(
     "bad", [{"since": "05/03/2021"}, {"since": "2023-01-01", "until": "2022-01-01"}]
 )

@@ -1,0 +1,187 @@
+"""The array scorer ranks exactly as Whoosh's own matchers do.
+
+The index here is made of the seeds' sentences, alone and in pairs (368 documents), so
+common words span several posting blocks; it is written by two processes (two segments),
+then some documents are updated and deleted, so segments carry deletions. Every query is
+run both ways, through the array scorer and through Whoosh, and must give the same
+documents with the same scores and the same total.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from danvan_search import SearchIndex
+from danvan_search.filters import Filters
+from danvan_search.ingestion import read_sources
+from danvan_search.normalization import fold
+from danvan_search.query import build_query, parse_query
+from danvan_search.scoring import ArrayScorer, Unsupported, supports
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _sentences() -> list[str]:
+    bodies = [doc.body for doc in read_sources([str(SEEDS)])]
+    return [
+        s.strip() for body in bodies for s in re.split(r"(?<=[.;!?])\s+|\n+", body)
+        if len(s.strip()) > 20
+    ]
+
+
+SENTENCES = _sentences()
+WORDS = sorted({w.strip(",.;:“”()…") for s in SENTENCES for w in s.split()} - {""})
+
+
+@pytest.fixture(scope="module")
+def sentences_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sentences")
+    docs = [{"id": f"s{i}", "title": s[:60], "body": s} for i, s in enumerate(SENTENCES)]
+    docs += [
+        {"id": f"p{i}", "body": f"{a}\n{b}", "date": f"20{10 + i % 15}-01-01"}
+        for i, (a, b) in enumerate(pairwise(SENTENCES))
+    ]
+    with SearchIndex.create(path) as ix:
+        ix.index_documents(docs, procs=2)
+        ix.add([{"id": f"s{i}", "body": SENTENCES[i] + " Dân vận khéo."} for i in range(0, 60, 7)])
+        ix.delete([f"p{i}" for i in range(3, 90, 11)])
+    return path
+
+
+@pytest.fixture
+def sentences_index(sentences_index_path: Path) -> Iterator[SearchIndex]:
+    with SearchIndex.open(sentences_index_path) as ix:
+        yield ix
+
+
+def test_the_fixture_has_what_the_scorer_must_handle(sentences_index: SearchIndex) -> None:
+    searcher, _ = sentences_index._reading()
+    segments = [s.reader() for s, _ in searcher.leaf_searchers()]
+    assert len(segments) >= 2
+    assert any(r.has_deletions() for r in segments)
+    assert searcher.doc_frequency("body_f", "dan") > 2 * 128  # several posting blocks
+
+
+QUERIES = [
+    "công tác dân vận",
+    "cong tac dan van",
+    "dân vận khéo",
+    "dan van kheo",
+    "Tỉnh uỷ",
+    "tỉnh ủy Thanh Hóa",
+    "Mặt trận Tổ quốc Việt Nam",
+    "MTTQ",
+    "Ủy ban nhân dân",
+    '"công tác dân vận" chính quyền',
+    '"dan van" -"chinh quyen"',
+    "dân vận -tôn giáo",
+    "tôn giáo OR dân tộc",
+    "title:dân vận nhân dân",
+    "25-NQ/TW",
+    "763-QĐ/TU",
+    "hệ thống chính trị từ tỉnh đến cơ sở",
+    "Ban Dân vận Tỉnh ủy đã tổ chức những hoạt động gì trong năm 2021 để nâng cao hiệu quả",
+    "ban",
+    "bàn",
+    "của",
+    "xyz không có",
+    "-dân",
+]
+
+
+def _whoosh_top(searcher, query, limit, filter=None):
+    # Every match, then the top: with a limit, Whoosh skips blocks by their best possible
+    # score and, for AndMaybe queries, wrongly drops documents that belong in the top.
+    results = searcher.search(query, limit=None, filter=filter)
+    return [(hit.docnum, hit.score) for hit in results][:limit], len(results)
+
+
+def _assert_same_ranking(ix: SearchIndex, text: str, limit: int, filters: Filters) -> None:
+    searcher, scorer = ix._reading()
+    plan = build_query(parse_query(text), searcher.reader(), acronyms=ix.acronyms)
+    if plan.query is None or not supports(plan.query):
+        return
+    expected, expected_total = _whoosh_top(searcher, plan.query, limit, filters.query())
+    ranked = scorer.top(plan.query, limit, filters.query())
+    assert ranked.total == expected_total
+    got = list(zip(ranked.docnums, ranked.scores, strict=True))
+    assert len(got) == len(expected)
+    for (_, score), (_, want) in zip(got, expected, strict=True):
+        assert score == pytest.approx(want, rel=1e-9, abs=1e-12)
+    # Same documents, except that equal scores may be listed in another order.
+    by_score: dict[float, set[int]] = {}
+    for docnum, score in expected:
+        by_score.setdefault(round(score, 9), set()).add(docnum)
+    for docnum, score in got:
+        assert docnum in by_score[round(score, 9)] or score == pytest.approx(expected[-1][1])
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("limit", [1, 10, 400])
+def test_same_ranking_as_whoosh(sentences_index: SearchIndex, text: str, limit: int) -> None:
+    _assert_same_ranking(sentences_index, text, limit, Filters.build())
+
+
+@pytest.mark.parametrize("text", QUERIES[:8])
+def test_same_ranking_as_whoosh_with_filters(sentences_index: SearchIndex, text: str) -> None:
+    _assert_same_ranking(sentences_index, text, 10, Filters.build(since="2015-01-01"))
+
+
+@given(
+    words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=9),
+    limit=st.sampled_from([1, 3, 10]),
+    folded=st.booleans(),
+)
+def test_same_ranking_as_whoosh_for_any_words(
+    sentences_index_path: Path, words: list[str], limit: int, folded: bool
+) -> None:
+    text = " ".join(words)
+    with SearchIndex.open(sentences_index_path) as ix:
+        _assert_same_ranking(ix, fold(text) if folded else text, limit, Filters.build())
+
+
+def test_every_query_the_builder_makes_is_scored_over_arrays(
+    sentences_index: SearchIndex,
+) -> None:
+    searcher, _ = sentences_index._reading()
+    for text in QUERIES:
+        plan = build_query(parse_query(text), searcher.reader(), acronyms=sentences_index.acronyms)
+        assert plan.query is None or supports(plan.query), text
+
+
+def test_other_queries_are_left_to_whoosh(sentences_index: SearchIndex) -> None:
+    from whoosh import query as wq
+
+    _, scorer = sentences_index._reading()
+    slop = wq.Phrase("body_f", ["dan", "van"], slop=3)
+    for query in (wq.Every("body"), wq.Prefix("body", "dân"), slop):
+        with pytest.raises(Unsupported):
+            scorer.top(query, 10)
+
+
+def test_search_results_are_the_same_either_way(sentences_index: SearchIndex) -> None:
+    """Through the public API, with and without the scorer (facets take Whoosh's path)."""
+    for text in ("công tác dân vận", "dan van kheo", "tôn giáo OR dân tộc"):
+        fast = sentences_index.search(text, limit=5)
+        slow = sentences_index.search(text, limit=5, facets=True)
+        assert [h.score for h in fast] == pytest.approx([h.score for h in slow])
+        assert fast.total == slow.total
+        assert {h.id for h in fast} == {h.id for h in slow} or fast[-1].score == pytest.approx(
+            slow[-1].score
+        )
+
+
+def test_a_scorer_needs_bm25f(sentences_index_path: Path) -> None:
+    from whoosh import index
+    from whoosh.scoring import TF_IDF
+
+    whoosh_index = index.open_dir(str(sentences_index_path))
+    with whoosh_index.searcher(weighting=TF_IDF()) as searcher, pytest.raises(Unsupported):
+        ArrayScorer(searcher)
