@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
@@ -40,8 +40,10 @@ from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place
 from .metadata import normalize_code
 from .query import prepare_query_text
 from .schema import build_schema, index_metadata
-from .scoring import ArrayScorer
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
+
+if TYPE_CHECKING:
+    from .scoring import ArrayScorer
 
 METADATA_FILE = "danvan.json"
 #: Runs with at least this many documents analyse them in one process per core.
@@ -50,6 +52,23 @@ PARALLEL_MIN_DOCUMENTS = 300
 PARALLEL_BATCH = 50
 #: How long a writer waits for another writer to finish before giving up.
 DEFAULT_LOCK_TIMEOUT = 10.0
+
+
+class _Reading:
+    """One thread's searcher and, once it has ranked a query, its array scorer, which
+    keeps the postings of recent queries for as long as the searcher lives."""
+
+    def __init__(self, searcher: Searcher, generation: int) -> None:
+        self.searcher = searcher
+        self.generation = generation
+        self._scorer: ArrayScorer | None = None
+
+    def scorer(self) -> ArrayScorer:
+        if self._scorer is None:
+            from .scoring import ArrayScorer  # numpy: imported only to rank
+
+            self._scorer = ArrayScorer(self.searcher)
+        return self._scorer
 
 
 @dataclass
@@ -306,26 +325,24 @@ class SearchIndex:
     # --- reading ---------------------------------------------------------------------
 
     def _searcher(self) -> Searcher:
-        return self._reading()[0]
+        return self._reading().searcher
 
-    def _reading(self) -> tuple[Searcher, ArrayScorer]:
-        searcher, generation, scorer = getattr(self._local, "searcher", (None, None, None))
+    def _reading(self) -> _Reading:
+        reading: _Reading | None = getattr(self._local, "reading", None)
         latest = self._ix.latest_generation()
-        if searcher is not None and generation == latest:
-            return searcher, scorer
+        if reading is not None and reading.generation == latest:
+            return reading
         # Opened anew rather than with Searcher.refresh(): that reuses segment readers and
         # so misses documents deleted from an old segment (an update), and
         # Searcher.up_to_date() cannot be trusted (a one-segment reader has no generation).
         fresh = self._ix.searcher(weighting=WEIGHTING)
         with self._searchers_lock:
-            if searcher is not None:
-                searcher.close()
-                self._searchers.remove(searcher)
+            if reading is not None:
+                reading.searcher.close()
+                self._searchers.remove(reading.searcher)
             self._searchers.append(fresh)
-        # The scorer keeps the postings recent queries read, for as long as the searcher.
-        scorer = ArrayScorer(fresh)
-        self._local.searcher = (fresh, latest, scorer)
-        return fresh, scorer
+        self._local.reading = _Reading(fresh, latest)
+        return self._local.reading
 
     def __len__(self) -> int:
         return self._searcher().doc_count()
@@ -358,8 +375,8 @@ class SearchIndex:
         :func:`danvan_search.searching.run_search`.
         """
         options.setdefault("acronyms", self.acronyms)
-        searcher, scorer = self._reading()
-        return run_search(searcher, query, limit=limit, scorer=scorer, **options)
+        reading = self._reading()
+        return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(), **options)
 
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from whoosh import query as wq
 from whoosh.scoring import BM25F
@@ -21,8 +21,10 @@ from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import build_query, parse_query, prepare_query_text
-from .scoring import ArrayScorer, Unsupported
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
+
+if TYPE_CHECKING:
+    from .scoring import ArrayScorer
 
 #: Whoosh's BM25F, with title length normalised less than body length (titles are short
 #: and of similar length; a long body should not lose much for its length alone).
@@ -175,6 +177,10 @@ def run_search(
     if main is None:
         return SearchResults(text, (), 0, suggestion, corrected_from)
     if sort == "relevance" and not facets:
+        # Imported here: numpy takes a third of the package's import time, and only
+        # ranked searches need it (not --help, not indexing).
+        from .scoring import ArrayScorer, Unsupported
+
         try:
             ranked = (scorer or ArrayScorer(searcher)).top(main, limit, restrict.query())
         except Unsupported:

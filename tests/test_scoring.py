@@ -62,7 +62,7 @@ def sentences_index(sentences_index_path: Path) -> Iterator[SearchIndex]:
 
 
 def test_the_fixture_has_what_the_scorer_must_handle(sentences_index: SearchIndex) -> None:
-    searcher, _ = sentences_index._reading()
+    searcher = sentences_index._reading().searcher
     segments = [s.reader() for s, _ in searcher.leaf_searchers()]
     assert len(segments) >= 2
     assert any(r.has_deletions() for r in segments)
@@ -104,7 +104,7 @@ def _whoosh_top(searcher, query, limit, filter=None):
 
 
 def _assert_same_ranking(ix: SearchIndex, text: str, limit: int, filters: Filters) -> None:
-    searcher, scorer = ix._reading()
+    searcher, scorer = ix._reading().searcher, ix._reading().scorer()
     plan = build_query(parse_query(text), searcher.reader(), acronyms=ix.acronyms)
     if plan.query is None or not supports(plan.query):
         return
@@ -150,7 +150,7 @@ def test_same_ranking_as_whoosh_for_any_words(
 def test_every_query_the_builder_makes_is_scored_over_arrays(
     sentences_index: SearchIndex,
 ) -> None:
-    searcher, _ = sentences_index._reading()
+    searcher = sentences_index._reading().searcher
     for text in QUERIES:
         plan = build_query(parse_query(text), searcher.reader(), acronyms=sentences_index.acronyms)
         assert plan.query is None or supports(plan.query), text
@@ -159,7 +159,7 @@ def test_every_query_the_builder_makes_is_scored_over_arrays(
 def test_other_queries_are_left_to_whoosh(sentences_index: SearchIndex) -> None:
     from whoosh import query as wq
 
-    _, scorer = sentences_index._reading()
+    scorer = sentences_index._reading().scorer()
     slop = wq.Phrase("body_f", ["dan", "van"], slop=3)
     for query in (wq.Every("body"), wq.Prefix("body", "dân"), slop):
         with pytest.raises(Unsupported):
