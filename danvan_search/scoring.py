@@ -207,6 +207,21 @@ class _Scored:
         self.matched = matched
 
 
+class _Sparse:
+    """Scores of the documents one term or phrase matches (sorted, distinct ids): most
+    match a small part of the index, so they are added into a compound's arrays rather
+    than spread over arrays of their own."""
+
+    __slots__ = ("ids", "scores")
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray) -> None:
+        self.ids = ids
+        self.scores = scores
+
+
+_Result = _Scored | _Sparse
+
+
 #: How a phrase that only adds to the score is treated in one pass of the evaluation.
 _LOWER, _UPPER, _EXACT = "lower", "upper", "exact"
 
@@ -274,19 +289,28 @@ class _Evaluation:
         self.segment = segment
         self.weighting = weighting
         self.deferred_phrases = False
-        self._phrases: dict[int, _Scored] = {}  # phrases checked in full, by query id
+        self._phrases: dict[int, _Sparse] = {}  # phrases checked in full, by query id
 
     def evaluate(
         self, query: wq.Query, mode: str, candidates: np.ndarray | None = None
     ) -> _Scored:
         self.mode, self.candidates = mode, candidates
-        return self._eval(query, deferred=False)
+        return self._dense(self._eval(query, deferred=False))
 
-    def _empty(self) -> _Scored:
+    def _dense(self, result: _Result) -> _Scored:
+        if isinstance(result, _Scored):
+            return result
+        dense = self._zeros()
+        dense.scores[result.ids] = result.scores
+        dense.matched[result.ids] = True
+        return dense
+
+    def _zeros(self) -> _Scored:
         size = self.segment.size
         return _Scored(np.zeros(size), np.zeros(size, dtype=bool))
 
-    def _eval(self, q: wq.Query, deferred: bool) -> _Scored:
+    def _eval(self, q: wq.Query, deferred: bool) -> _Result:
+        result: _Result
         if isinstance(q, wq.Term):
             result = self._term(q.fieldname, q.text)
         elif isinstance(q, wq.Every):  # every live document, scored by its boost alone
@@ -295,69 +319,104 @@ class _Evaluation:
         elif isinstance(q, wq.Phrase):
             result = self._phrase(q, deferred)
         elif isinstance(q, wq.AndMaybe):
-            a = self._eval(q.a, deferred)
-            b = self._eval(q.b, True)
-            result = _Scored(a.scores + np.where(a.matched & b.matched, b.scores, 0.0), a.matched)
+            result = self._dense(self._eval(q.a, deferred))
+            result = _Scored(result.scores.copy(), result.matched)
+            _add_where(result, self._eval(q.b, True))
         elif isinstance(q, wq.AndNot):
-            a = self._eval(q.a, deferred)
-            b = self._eval(q.b, False)  # an exclusion is never a mere bonus
+            a = self._dense(self._eval(q.a, deferred))
+            b = self._dense(self._eval(q.b, False))  # an exclusion is never a mere bonus
             matched = a.matched & ~b.matched
             result = _Scored(np.where(matched, a.scores, 0.0), matched)
         elif isinstance(q, wq.And):
-            parts = [self._eval(s, deferred) for s in q.subqueries]
-            matched = np.logical_and.reduce([p.matched for p in parts])
-            scores = np.where(matched, _sum(p.scores for p in parts), 0.0)
-            result = _Scored(scores, matched)
+            result = self._and([self._eval(s, deferred) for s in q.subqueries])
         else:  # Or
-            parts = [self._eval(s, deferred) for s in q.subqueries]
-            if not parts:
-                return self._empty()
-            matched = np.logical_or.reduce([p.matched for p in parts])
-            result = _Scored(_sum(p.scores for p in parts), matched)
+            result = self._zeros()
+            for sub in q.subqueries:
+                _add(result, self._eval(sub, deferred))
         if q.boost != 1.0 and not _boost_ignored(q):
-            result.scores = result.scores * q.boost
+            if isinstance(result, _Sparse):
+                result = _Sparse(result.ids, result.scores * q.boost)
+            else:
+                result = _Scored(result.scores * q.boost, result.matched)
         return result
 
-    def _term(self, field: str, text: str) -> _Scored:
-        result = self._empty()
+    def _and(self, parts: list[_Result]) -> _Scored:
+        result = self._zeros()
+        if not parts:
+            return result
+        count = np.zeros(self.segment.size, dtype=np.int32)
+        for part in parts:
+            _add(result, part)
+            if isinstance(part, _Sparse):
+                count[part.ids] += 1
+            else:
+                count += part.matched
+        result.matched = count == len(parts)
+        result.scores[~result.matched] = 0.0
+        return result
+
+    def _term(self, field: str, text: str) -> _Sparse:
         postings = self.segment.postings(field, text, self.weighting)
-        if postings is not None:
-            result.scores[postings.ids] = postings.scores
-            result.matched[postings.ids] = True
-        return result
+        if postings is None:
+            return _Sparse(np.zeros(0, dtype=np.int64), np.zeros(0))
+        return _Sparse(postings.ids, postings.scores)
 
-    def _phrase(self, q: wq.Phrase, deferred: bool) -> _Scored:
+    def _phrase(self, q: wq.Phrase, deferred: bool) -> _Sparse:
         """Documents with the words at consecutive positions, scored as Whoosh does: the
         sum of the words' scores (times the phrase's boost, applied by the caller)."""
         if q.slop != 1:
             raise Unsupported("phrases with slop are left to Whoosh")
         if not deferred and id(q) in self._phrases:
-            return _Scored(self._phrases[id(q)].scores, self._phrases[id(q)].matched)
+            return self._phrases[id(q)]
+        nothing = _Sparse(np.zeros(0, dtype=np.int64), np.zeros(0))
         words = [self.segment.postings(q.fieldname, w, self.weighting) for w in q.words]
         if not words or any(p is None for p in words):
-            return self._empty()
-        parts = [self._term(q.fieldname, w) for w in q.words]
-        has_all = np.logical_and.reduce([p.matched for p in parts])
-        scores = _sum(p.scores for p in parts)
+            return nothing
+        present: list[_Postings] = words  # type: ignore[assignment]
+        docs = present[0].ids
+        for postings in present[1:]:
+            docs = np.intersect1d(docs, postings.ids, assume_unique=True)
+        indexes = [np.searchsorted(p.ids, docs) for p in present]
+        scores = _sum(p.scores[ix] for p, ix in zip(present, indexes, strict=True))
         if deferred:
             self.deferred_phrases = True
             if self.mode == _LOWER:
-                return self._empty()
+                return nothing
             if self.mode == _UPPER:
-                return _Scored(np.where(has_all, scores, 0.0), has_all)
+                return _Sparse(docs, scores)  # at most the sum of its words' scores
             if self.candidates is not None:
-                has_all &= self.candidates
-        docs = np.flatnonzero(has_all)
-        found = np.zeros(self.segment.size, dtype=bool)
-        indexes = [np.searchsorted(p.ids, docs) for p in words]  # type: ignore[union-attr]
-        for i, doc in enumerate(docs):
-            found[doc] = _consecutive(
-                [p.positions(int(ix[i])) for p, ix in zip(words, indexes, strict=True)]  # type: ignore[union-attr]
-            )
-        result = _Scored(np.where(found, scores, 0.0), found)
+                keep = self.candidates[docs]
+                docs, scores = docs[keep], scores[keep]
+                indexes = [ix[keep] for ix in indexes]
+        rows = [[int(i) for i in ix] for ix in indexes]
+        found = np.fromiter(
+            (_consecutive([p.positions(row[i]) for p, row in zip(present, rows, strict=True)])
+             for i in range(len(docs))),
+            dtype=bool,
+            count=len(docs),
+        )
+        result = _Sparse(docs[found], scores[found])
         if not deferred:
-            self._phrases[id(q)] = _Scored(result.scores, result.matched)
+            self._phrases[id(q)] = result
         return result
+
+
+def _add(total: _Scored, part: _Result) -> None:
+    if isinstance(part, _Sparse):  # ids are distinct, so fancy-index addition is safe
+        total.scores[part.ids] += part.scores
+        total.matched[part.ids] = True
+    else:
+        total.scores += part.scores
+        total.matched |= part.matched
+
+
+def _add_where(total: _Scored, part: _Result) -> None:
+    """Add ``part``'s scores where ``total`` already matches (AndMaybe)."""
+    if isinstance(part, _Sparse):
+        inside = total.matched[part.ids]
+        total.scores[part.ids[inside]] += part.scores[inside]
+    else:
+        total.scores += np.where(total.matched & part.matched, part.scores, 0.0)
 
 
 def _boost_ignored(q: wq.Query) -> bool:
