@@ -15,6 +15,7 @@ knows (exact or folded), so queries split the way the documents did.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -38,24 +39,30 @@ MAX_QUERY_CHARS = 1000
 FIELD_BOOST = {"title": 2.0, "body": 1.0}
 EXACT_BOOST = 1.0  # a match with the accents as typed ...
 FOLDED_BOOST = 0.6  # ... outweighs one that only agrees without accents.
-SCATTERED_BOOST = 0.25
+SCATTERED_BOOST = 0.25  # all syllables of a compound present, but not together
 #: A restored accent is a guess: enough to rank exact matches first among equals, not
 #: to outweigh what the words typed say. Only short queries use it: on long questions
 #: (measured on ViQuAD) the guesses cost more than they bring.
 RESTORED_BOOST = 0.2
-MAX_WORDS_FOR_RESTORED_RANKING = 4  # all syllables of a compound present, but not together
-ALL_WORDS_BOOST = 3.0  # every query word present
-ADJACENT_BOOST = 1.5  # two query words next to each other in the text
-#: Beyond this many words a query is a natural question: requiring all of its words or
-#: each pair of them adjacent would only cost time.
-MAX_WORDS_FOR_PROXIMITY = 8
+MAX_WORDS_FOR_RESTORED_RANKING = 4
+ALL_WORDS_BOOST = 3.0  # every finding word present
+#: Two finding words next to each other in the text. Small, yet what most separates a
+#: query typed without accents from unrelated text that folds the same (on ViQuAD dev,
+#: 0.3 ranks best unaccented; accented MRR moves by less than 0.005 from 0.2 to 0.5).
+ADJACENT_BOOST = 0.3
+#: Up to this many words, the bonuses are computed: beyond it the query is a pasted text
+#: rather than a question. (Phrases that only add to the score are checked solely in the
+#: documents that can still reach the top, so long questions can afford them.)
+MAX_WORDS_FOR_PROXIMITY = 40
 #: The rarest query words find the documents, as long as their document frequencies add
 #: up to at most this fraction of the index (or the minimum); the others only add to the
 #: score (see ``finding_words``).
 FINDING_BUDGET_FRACTION = 0.2
 FINDING_BUDGET_MIN = 100
-#: Longest run of folded syllables tried as one word when segmenting unaccented text.
+#: Longest run of syllables tried as one word when splitting a query into words.
 MAX_WORD_SYLLABLES = 4
+#: Occurrences assumed for a syllable the index has never seen, when weighing splits.
+UNSEEN_COUNT = 0.5
 
 _TOKEN = re.compile(
     r'(?P<neg>-)?(?:(?P<field>[Tt][Ii][Tt][Ll][Ee]):)?(?:"(?P<phrase>[^"]*)"|(?P<word>[^\s"]+))'
@@ -215,34 +222,47 @@ class _Builder:
     def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
         """The words of ``text`` as tuples of syllables, split the way the index splits.
 
-        Syllables are joined by longest match wherever the joined form is a term of the
-        index: exact terms for accented text, folded ones for unaccented text. The index
-        holds every word the segmenter found in the documents, and every part of one, so
-        a query splits the way the documents were split ("dan van kheo" and "dân vận
-        khéo" both become the one word the index holds for "Dân vận khéo"). The CRF is
-        not run on queries: it cannot segment unaccented text, and loading it would
-        triple the cost of a one-off search.
+        The index holds every word the segmenter found in the documents, and every part
+        of one, so a query splits the way the documents were split ("dan van kheo" and
+        "dân vận khéo" both become the one word the index holds for "Dân vận khéo"):
+        the split is the one the index makes likeliest (:meth:`likeliest_split`), on
+        exact terms for accented text and folded ones for unaccented text. Longest match
+        would do worse: folding makes almost any two syllables some word's parts
+        ("an doi voi" would become "an doi" + "voi", not "an" + "doi voi"), and even
+        with accents, "Trưởng ban Dân vận Tỉnh ủy" would end in "dân vận tỉnh" + "ủy".
+        The CRF is not run on queries: it cannot segment unaccented text, and loading it
+        would triple the cost of a one-off search.
         """
         analysis = split_syllables(text)
         syllables = [analysis.text[w.start : w.end] for w in analysis.words]
         to_term = exact_term if accented else folded_term
         terms = [to_term(s) for s in syllables]
-        words: list[tuple[str, ...]] = []
-        i = 0
-        while i < len(syllables):
-            size = next(
-                (n for n in range(min(MAX_WORD_SYLLABLES, len(syllables) - i), 1, -1)
-                 if self.known(" ".join(terms[i : i + n]), folded=not accented)),
-                1,
-            )
-            words.append(tuple(syllables[i : i + size]))
-            i += size
-        return words
+        return [tuple(syllables[i:j]) for i, j in self.likeliest_split(terms, not accented)]
 
-    def known(self, term: str, folded: bool) -> bool:
-        return any(
-            (STREAM_FIELDS[name][1 if folded else 0], term) in self.reader for name in TEXT_FIELDS
-        )
+    def likeliest_split(self, terms: list[str], folded: bool) -> list[tuple[int, int]]:
+        """Spans of ``terms`` making the likeliest sequence of words, each word's
+        probability its share of all the terms of the text fields (a unigram model of
+        the index, by dynamic programming). A run of syllables is a candidate word only
+        if the index holds it as a term."""
+        fields = [STREAM_FIELDS[name][1 if folded else 0] for name in TEXT_FIELDS]
+        total = sum(self.reader.field_length(f) for f in fields) or 1
+        best = [0.0] + [-math.inf] * len(terms)
+        start = [0] * (len(terms) + 1)
+        for end in range(1, len(terms) + 1):
+            for size in range(1, min(MAX_WORD_SYLLABLES, end) + 1):
+                joined = " ".join(terms[end - size : end])
+                count = sum(self.reader.frequency(f, joined) for f in fields)
+                if size > 1 and not count:
+                    continue
+                score = best[end - size] + math.log(max(count, UNSEEN_COUNT) / total)
+                if score > best[end]:
+                    best[end], start[end] = score, end - size
+        spans = []
+        end = len(terms)
+        while end > 0:
+            spans.append((start[end], end))
+            end = start[end]
+        return spans[::-1]
 
     def free_words(
         self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
@@ -398,6 +418,9 @@ class UnionOr(wq.Or):
 
 
 def _or(queries: Sequence[wq.Query], boost: float = 1.0) -> wq.Query:
-    if len(queries) == 1 and boost == 1.0:
-        return queries[0]
+    if len(queries) == 1:
+        # Whoosh gives a compound of one query that query's own matcher, dropping the
+        # compound's boost: the boost has to go on the query itself.
+        only = queries[0]
+        return only if boost == 1.0 else only.with_boost(only.boost * boost)
     return UnionOr(list(queries), boost=boost)

@@ -8,7 +8,7 @@ import pytest
 
 from danvan_search import InvalidQueryError, SearchIndex
 from danvan_search.normalization import fold
-from danvan_search.query import MAX_QUERY_CHARS
+from danvan_search.query import MAX_QUERY_CHARS, build_query, parse_query
 
 KIEN_GIANG = "004_1d921b9e94ebeb4d"
 HUE_2021 = "000_ade4d488ee155d8d"
@@ -261,3 +261,22 @@ def test_searching_does_not_load_the_segmenter(seeds_index_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("Trưởng ban Dân vận Tỉnh ủy", ["trưởng ban", "dân vận", "tỉnh ủy"]),
+        ("truong ban dan van tinh uy", ["truong ban", "dan van", "tinh uy"]),
+        ("Ban Chấp hành Trung ương", ["ban", "chấp hành trung ương"]),
+        ("dan van kheo", ["dan van kheo"]),
+    ],
+)
+def test_queries_split_into_the_words_the_index_makes_likeliest(
+    seeds_index: SearchIndex, query: str, words: list[str]
+):
+    # Longest match would end the first two in "dân vận tỉnh" + "ủy", and start the
+    # third with "ban chấp hành trung" + "ương".
+    reader = seeds_index._reading().searcher.reader()
+    plan = build_query(parse_query(query), reader)
+    assert [" ".join(run.syllables) for run in plan.highlight] == words
