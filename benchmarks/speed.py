@@ -16,7 +16,7 @@ categories). For each corpus:
 Documents are streamed from a plain JSONL copy in a temporary directory (never the
 repository), so neither the build nor its memory includes decompressing the corpus.
 
-    python benchmarks/speed.py [--quick] [--scales 1000,5000,12500,80000|none]
+    python benchmarks/speed.py [--quick] [--scales 1000,5000,12500,80000|none] [--no-bound]
 """
 
 from __future__ import annotations
@@ -374,8 +374,11 @@ def main() -> None:
     parser.add_argument("--scales", help="comma-separated corpus sizes, or 'none'")
     parser.add_argument("--engines", help="comma-separated engine names")
     parser.add_argument("--json", help="write the raw figures to this file")
+    parser.add_argument("--no-bound", action="store_true",
+                        help="skip the segmentation-only bound (an hour at 80k articles)")
     args = parser.parse_args()
-    result = run(args.quick, parse_scales(args.scales), _names(args.engines))
+    seg_procs = () if args.no_bound else (1, 2)
+    result = run(args.quick, parse_scales(args.scales), _names(args.engines), seg_procs)
     import report  # the markdown lives with the report
 
     print(report.speed_markdown(result))
