@@ -235,7 +235,9 @@ def _fold_table() -> list[int]:
     return table
 
 
-_FOLD = _fold_table()
+#: Code point → code point of its folded form (a list: what ``str.translate`` is fastest
+#: with); code points past its end are left as they are.
+FOLD_TABLE = _fold_table()
 _DROP_MARKS = dict.fromkeys(range(0x0300, 0x0370))
 
 
@@ -246,7 +248,7 @@ def fold(text: str) -> str:
     stray combining marks (U+0300–U+036F) are dropped too, which shortens it. Idempotent;
     folds every Vietnamese letter to ASCII.
     """
-    folded = text.translate(_FOLD)
+    folded = text.translate(FOLD_TABLE)
     # The second check catches NFC input such as "é\u0302", where folding é exposes a mark
     # that would now compose with the bare e; dropping it keeps fold idempotent.
     if not (unicodedata.is_normalized("NFC", text) and unicodedata.is_normalized("NFC", folded)):

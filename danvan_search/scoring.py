@@ -33,8 +33,10 @@ from .query import UnionOr
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 # Or subclasses that only pick another matcher for the same scores.
 _OR_TYPES = (wq.Or, UnionOr)
-#: Postings kept per searcher (about 12 bytes each): the terms of recent queries.
+#: Postings kept per segment (12 bytes each): the terms of recent queries.
 CACHED_POSTINGS = 4_000_000
+#: Blocks of decoded positions kept per term (128 postings each, a few KB).
+CACHED_POSITION_BLOCKS = 16
 
 
 class Unsupported(Exception):
@@ -92,7 +94,7 @@ class _Postings:
                 matcher._read_weights()
                 starts.append(count)
                 offsets.append(position)
-                ids.append(np.asarray(matcher._ids, dtype=np.int64))
+                ids.append(np.asarray(matcher._ids, dtype=np.int32))
                 weights.append(np.asarray(matcher._weights, dtype=np.float64))
                 count += matcher._blocklength
                 position = matcher._nextoffset
@@ -101,14 +103,14 @@ class _Postings:
         else:  # postings inlined in the term info (a term found once)
             values = []
             while matcher.is_active():
-                ids.append(np.array([matcher.id()], dtype=np.int64))
+                ids.append(np.array([matcher.id()], dtype=np.int32))
                 weights.append(np.array([matcher.weight()], dtype=np.float64))
                 values.append(matcher.value())
                 matcher.next()
             starts, offsets = [0], [0]
             self._blocks[0] = tuple(values)
             self._matcher = None
-        self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
         self.scores = np.concatenate(weights) if weights else np.zeros(0)  # tf until scored
         self._block_starts = np.asarray(starts, dtype=np.int64)
         self._block_offsets = offsets
@@ -118,6 +120,8 @@ class _Postings:
         block = int(np.searchsorted(self._block_starts, index, side="right")) - 1
         values = self._blocks.get(block)
         if values is None:
+            if len(self._blocks) >= CACHED_POSITION_BLOCKS:  # decoded values are bulky
+                self._blocks.clear()
             self._matcher._goto(self._block_offsets[block])
             self._matcher._read_values()
             values = self._blocks[block] = tuple(self._matcher._values)
@@ -252,7 +256,7 @@ class ArrayScorer:
         for segment, mask in zip(self.segments, allowed, strict=True):
             run = _Evaluation(segment, self.weighting)
             lower = run.evaluate(query, _LOWER)
-            lower.matched &= mask & segment.live
+            lower.matched = lower.matched & mask & segment.live
             passes.append((run, lower))
         total = sum(int(lower.matched.sum()) for _, lower in passes)
         deferred = any(run.deferred_phrases for run, _ in passes)
@@ -288,8 +292,15 @@ class _Evaluation:
     def __init__(self, segment: _Segment, weighting: BM25F) -> None:
         self.segment = segment
         self.weighting = weighting
-        self.deferred_phrases = False
-        self._phrases: dict[int, _Sparse] = {}  # phrases checked in full, by query id
+        self.deferred_seen = 0  # deferred phrases met, over all passes
+        # Results of the parts of the query without a deferred phrase: they are the same
+        # in every pass, so the later passes only recompute what leads to one.
+        self._memo: dict[tuple[int, bool], _Result] = {}
+        self._or_sums: dict[tuple[int, bool], tuple[_Scored, list[wq.Query]]] = {}
+
+    @property
+    def deferred_phrases(self) -> bool:
+        return self.deferred_seen > 0
 
     def evaluate(
         self, query: wq.Query, mode: str, candidates: np.ndarray | None = None
@@ -310,6 +321,17 @@ class _Evaluation:
         return _Scored(np.zeros(size), np.zeros(size, dtype=bool))
 
     def _eval(self, q: wq.Query, deferred: bool) -> _Result:
+        key = (id(q), deferred)  # the query outlives this evaluation: ids are stable
+        known = self._memo.get(key)
+        if known is not None:
+            return known
+        seen = self.deferred_seen
+        result = self._compute(q, deferred)
+        if self.deferred_seen == seen:
+            self._memo[key] = result
+        return result
+
+    def _compute(self, q: wq.Query, deferred: bool) -> _Result:
         result: _Result
         if isinstance(q, wq.Term):
             result = self._term(q.fieldname, q.text)
@@ -329,15 +351,38 @@ class _Evaluation:
             result = _Scored(np.where(matched, a.scores, 0.0), matched)
         elif isinstance(q, wq.And):
             result = self._and([self._eval(s, deferred) for s in q.subqueries])
-        else:  # Or
-            result = self._zeros()
-            for sub in q.subqueries:
-                _add(result, self._eval(sub, deferred))
+        else:
+            result = self._or(q, deferred)
         if q.boost != 1.0 and not _boost_ignored(q):
             if isinstance(result, _Sparse):
                 result = _Sparse(result.ids, result.scores * q.boost)
             else:
                 result = _Scored(result.scores * q.boost, result.matched)
+        return result
+
+    def _or(self, q: wq.Query, deferred: bool) -> _Scored:
+        """The sum of the parts. Parts without a deferred phrase are added up once, in
+        the first pass; later passes add only the others to a copy of that sum."""
+        key = (id(q), deferred)
+        if key in self._or_sums:
+            fixed, varying = self._or_sums[key]
+            parts = [self._eval(sub, deferred) for sub in varying]
+        else:
+            fixed, varying, parts = self._zeros(), [], []
+            for sub in q.subqueries:
+                seen = self.deferred_seen
+                part = self._eval(sub, deferred)
+                if self.deferred_seen == seen:
+                    _add(fixed, part)
+                else:
+                    varying.append(sub)
+                    parts.append(part)
+            self._or_sums[key] = (fixed, varying)
+        if not varying:
+            return fixed
+        result = _Scored(fixed.scores.copy(), fixed.matched.copy())
+        for part in parts:
+            _add(result, part)
         return result
 
     def _and(self, parts: list[_Result]) -> _Scored:
@@ -358,7 +403,7 @@ class _Evaluation:
     def _term(self, field: str, text: str) -> _Sparse:
         postings = self.segment.postings(field, text, self.weighting)
         if postings is None:
-            return _Sparse(np.zeros(0, dtype=np.int64), np.zeros(0))
+            return _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
         return _Sparse(postings.ids, postings.scores)
 
     def _phrase(self, q: wq.Phrase, deferred: bool) -> _Sparse:
@@ -366,9 +411,7 @@ class _Evaluation:
         sum of the words' scores (times the phrase's boost, applied by the caller)."""
         if q.slop != 1:
             raise Unsupported("phrases with slop are left to Whoosh")
-        if not deferred and id(q) in self._phrases:
-            return self._phrases[id(q)]
-        nothing = _Sparse(np.zeros(0, dtype=np.int64), np.zeros(0))
+        nothing = _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
         words = [self.segment.postings(q.fieldname, w, self.weighting) for w in q.words]
         if not words or any(p is None for p in words):
             return nothing
@@ -379,7 +422,7 @@ class _Evaluation:
         indexes = [np.searchsorted(p.ids, docs) for p in present]
         scores = _sum(p.scores[ix] for p, ix in zip(present, indexes, strict=True))
         if deferred:
-            self.deferred_phrases = True
+            self.deferred_seen += 1
             if self.mode == _LOWER:
                 return nothing
             if self.mode == _UPPER:
@@ -395,10 +438,7 @@ class _Evaluation:
             dtype=bool,
             count=len(docs),
         )
-        result = _Sparse(docs[found], scores[found])
-        if not deferred:
-            self._phrases[id(q)] = result
-        return result
+        return _Sparse(docs[found], scores[found])
 
 
 def _add(total: _Scored, part: _Result) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from danvan_search import InvalidQueryError, SearchIndex
 from danvan_search.normalization import fold
@@ -280,3 +282,15 @@ def test_queries_split_into_the_words_the_index_makes_likeliest(
     reader = seeds_index._reading().searcher.reader()
     plan = build_query(parse_query(query), reader)
     assert [" ".join(run.syllables) for run in plan.highlight] == words
+
+
+@given(st.text(alphabet=st.sampled_from("aăâđeêioôơuưyÀẢÃẠÁẤẦẬỆỖỰĐ \n“”–…😀中\U0010ffff"),
+               min_size=0, max_size=1500))
+@example("Đảng bộ tỉnh “Dân vận khéo” 😀 " * 40)  # long enough for the array path
+def test_highlighting_folds_long_and_short_texts_alike(text: str):
+    from danvan_search.normalization import FOLD_TABLE
+    from danvan_search.snippets import _fold_in_place
+
+    folded = _fold_in_place(text)
+    assert folded == text.translate(FOLD_TABLE)
+    assert len(folded) == len(text)
