@@ -352,6 +352,10 @@ def _provenance(report: dict[str, Any]) -> str:
         rows.append(f"- {name}: {origin['mode']} run of {origin['when']} "
                     f"({origin['seconds'] / 60:.1f} min{shown}), danvan-search "
                     f"{origin.get('danvan', '?')}")
+        kept = origin.get("kept")
+        if kept:
+            rows.append(f"  - and, from the {name} run of {kept['when']} (danvan-search "
+                        f"{kept.get('danvan', '?')}): {', '.join(kept['corpora'])}")
     return "\n".join(["Parts of this report (the machine has "
                        f"{report['machine']['cores']} cores; a load average above 1 "
                        "means other work shared them):", "", *rows])

@@ -3,6 +3,7 @@
     python benchmarks/run.py [--quick] [--out benchmarks/reports/]
                              [--parts ranking,speed,analysis] [--scales 1k,5k|none]
                              [--reuse-latest] [--rev HEAD]
+                             [--engines danvan,sqlite] [--no-bound] [--scales-only]
 
 ``--quick`` takes a few minutes: 250 questions, 500 articles, no scale points, fewer
 rounds. ``--reuse-latest`` fills the parts not run now from the newest JSON in the
@@ -36,7 +37,11 @@ RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
 def run_part(name: str, args: argparse.Namespace) -> dict[str, Any]:
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "ranking": lambda: ranking.run(args.quick),
-        "speed": lambda: speed.run(args.quick, speed.parse_scales(args.scales)),
+        "speed": lambda: speed.run(
+            args.quick, speed.parse_scales(args.scales),
+            args.engines.split(",") if args.engines else None,
+            () if args.no_bound else (1, 2), politics=not args.scales_only,
+        ),
         "analysis": lambda: analysis_speed.run(args.quick),
     }
     return runners[name]()
@@ -65,6 +70,12 @@ def main() -> None:
     parser.add_argument("--reuse-latest", action="store_true",
                         help="take the parts not run from the newest stored results")
     parser.add_argument("--rev", help="measure danvan-search as committed at this revision")
+    parser.add_argument("--engines", help="speed: only these engines (comma-separated)")
+    parser.add_argument("--no-bound", action="store_true",
+                        help="speed: skip the segmentation-only bound")
+    parser.add_argument("--scales-only", action="store_true",
+                        help="speed: only the scale points; with --reuse-latest, the "
+                             "corpora measured before are kept beside them")
     args = parser.parse_args()
     measured = use_revision(args.rev)["source"] if args.rev else "working tree"
     out = Path(args.out)
@@ -77,9 +88,15 @@ def main() -> None:
     for name in args.parts.split(","):
         print(f"== {name} ({mode})", flush=True)
         start, load = time.perf_counter(), os.getloadavg()[0]
+        previous, previous_origin = parts.get(name), origins.get(name)
         parts[name] = run_part(name, args)
         origins[name] = {"mode": mode, "when": stamp, "seconds": time.perf_counter() - start,
                          "danvan": measured, "load": [load, os.getloadavg()[0]]}
+        if name == "speed" and args.scales_only and previous and previous_origin:
+            # Keep the corpora measured before (the politics articles, other scales).
+            kept = [c for c in previous["corpora"] if c not in parts[name]["corpora"]]
+            parts[name]["corpora"] = {**previous["corpora"], **parts[name]["corpora"]}
+            origins[name]["kept"] = {**previous_origin, "corpora": kept}
 
     info = {**machine().as_dict(), "sqlite": sqlite_version(),
             "danvan": f"{measured}, imported from {danvan_origin()}"}

@@ -72,12 +72,15 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 # --- preparing corpora and queries ------------------------------------------------------
 
 
-def prepare(workdir: Path, quick: bool, scales: Sequence[int]) -> dict[str, Any]:
+def prepare(
+    workdir: Path, quick: bool, scales: Sequence[int], politics: bool = True
+) -> dict[str, Any]:
     """Write the corpora and the query set as JSONL files under ``workdir``."""
     ctxh = [slim(d) for d in read_jsonl(VNTC_CTXH)]
     corpora: dict[str, Path] = {}
     chosen = sample(ctxh, QUICK_CTXH_DOCS, "speed-ctxh") if quick else ctxh
-    corpora[f"vntc-ctxh ({len(chosen):,})"] = _write(workdir / "ctxh.jsonl", chosen)
+    if politics:
+        corpora[f"vntc-ctxh ({len(chosen):,})"] = _write(workdir / "ctxh.jsonl", chosen)
     shuffled = _shuffled_vntc()
     for size in scales:
         name = f"vntc {size // 1000}k" if size % 1000 == 0 else f"vntc {size / 1000:g}k"
@@ -347,13 +350,15 @@ def run(
     scales: Sequence[int] | None = None,
     names: Sequence[str] | None = None,
     seg_procs: Sequence[int] = (1, 2),
+    politics: bool = True,
 ) -> dict[str, Any]:
-    """Prepare the data, measure every corpus, and the CLI's cold start."""
+    """Prepare the data, measure every corpus (the politics articles unless
+    ``politics=False``, and the scale points), and the CLI's cold start."""
     scales = () if quick else (FULL_SCALES if scales is None else scales)
     names = list(names or engines.ENGINES)
     workdir = Path(tempfile.mkdtemp(prefix="bench-speed-"))
     try:
-        prepared = prepare(workdir, quick, scales)
+        prepared = prepare(workdir, quick, scales, politics)
         result: dict[str, Any] = {"quick": quick, "query_count": prepared["query_count"]}
         result["corpora"] = {}
         for label, path in prepared["corpora"].items():
@@ -376,9 +381,12 @@ def main() -> None:
     parser.add_argument("--json", help="write the raw figures to this file")
     parser.add_argument("--no-bound", action="store_true",
                         help="skip the segmentation-only bound (an hour at 80k articles)")
+    parser.add_argument("--scales-only", action="store_true",
+                        help="only the scale points, not the 12,537 politics articles")
     args = parser.parse_args()
     seg_procs = () if args.no_bound else (1, 2)
-    result = run(args.quick, parse_scales(args.scales), _names(args.engines), seg_procs)
+    result = run(args.quick, parse_scales(args.scales), _names(args.engines), seg_procs,
+                 politics=not args.scales_only)
     import report  # the markdown lives with the report
 
     print(report.speed_markdown(result))
