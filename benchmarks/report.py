@@ -129,13 +129,16 @@ def _ratio_table(corpus: dict[str, Any]) -> list[str]:
             continue
         ob, rb = ours["build"], row["build"]
         oq, rq = ours["query"]["all"], row["query"]["all"]
-        lines.append(
-            f"| {LABELS[name]} | {ob['build_s'] / rb['build_s']:.1f} "
-            f"| {ob['size_mb'] / rb['size_mb']:.1f} "
-            f"| {build_rss_bound(ob) / build_rss_bound(rb):.1f} "
-            f"| {oq['p50_ms'] / rq['p50_ms']:.1f} | {oq['p95_ms'] / rq['p95_ms']:.1f} |"
-        )
+        ratios = (ob["build_s"] / rb["build_s"], ob["size_mb"] / rb["size_mb"],
+                  build_rss_bound(ob) / build_rss_bound(rb),
+                  oq["p50_ms"] / rq["p50_ms"], oq["p95_ms"] / rq["p95_ms"])
+        lines.append(f"| {LABELS[name]} | " + " | ".join(map(_ratio, ratios)) + " |")
     return lines
+
+
+def _ratio(value: float) -> str:
+    # Two significant digits below 1, so that 0.024 does not read as 0.0.
+    return f"{value:.2g}" if value < 1 else f"{value:.1f}"
 
 
 def _slowest(corpus: dict[str, Any]) -> list[str]:

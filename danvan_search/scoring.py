@@ -249,15 +249,7 @@ class ArrayScorer:
 
         Raises :class:`Unsupported` for a query :func:`supports` rejects.
         """
-        if not supports(query):
-            raise Unsupported(f"cannot evaluate {type(query).__name__} over arrays")
-        allowed = self._filter_masks(filter)
-        passes = []
-        for segment, mask in zip(self.segments, allowed, strict=True):
-            run = _Evaluation(segment, self.weighting)
-            lower = run.evaluate(query, _LOWER)
-            lower.matched = lower.matched & mask & segment.live
-            passes.append((run, lower))
+        passes = self._first_passes(query, filter)
         total = sum(int(lower.matched.sum()) for _, lower in passes)
         deferred = any(run.deferred_phrases for run, _ in passes)
         if deferred:
@@ -272,6 +264,30 @@ class ArrayScorer:
             final = [lower for _, lower in passes]
         docnums, scores = _best(final, [s.offset for s in self.segments], limit)
         return RankedDocuments(docnums, scores, total)
+
+    def matches(self, query: wq.Query, filter: wq.Query | None = None) -> set[int]:
+        """Global numbers of every document ``query`` matches among those ``filter``
+        matches (phrases that only add to the score never change which ones)."""
+        return {
+            int(docnum) + segment.offset
+            for segment, (_, lower) in zip(
+                self.segments, self._first_passes(query, filter), strict=True
+            )
+            for docnum in np.flatnonzero(lower.matched)
+        }
+
+    def _first_passes(
+        self, query: wq.Query, filter: wq.Query | None
+    ) -> list[tuple[_Evaluation, _Scored]]:
+        if not supports(query):
+            raise Unsupported(f"cannot evaluate {type(query).__name__} over arrays")
+        passes = []
+        for segment, mask in zip(self.segments, self._filter_masks(filter), strict=True):
+            run = _Evaluation(segment, self.weighting)
+            lower = run.evaluate(query, _LOWER)
+            lower.matched = lower.matched & mask & segment.live
+            passes.append((run, lower))
+        return passes
 
     def _filter_masks(self, filter: wq.Query | None) -> list[np.ndarray]:
         masks = [np.ones(s.size, dtype=bool) for s in self.segments]

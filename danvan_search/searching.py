@@ -176,23 +176,47 @@ def run_search(
     corrected_from = assistance.typed if assistance and assistance.corrected else None
     if main is None:
         return SearchResults(text, (), 0, suggestion, corrected_from)
-    if sort == "relevance" and not facets:
-        # Imported here: numpy takes a third of the package's import time, and only
-        # ranked searches need it (not --help, not indexing).
-        from .scoring import ArrayScorer, Unsupported
+    # Imported here: numpy takes a third of the package's import time, and only
+    # searches need it (not --help, not indexing).
+    from .scoring import ArrayScorer, Unsupported
 
-        try:
-            ranked = (scorer or ArrayScorer(searcher)).top(main, limit, restrict.query())
-        except Unsupported:
-            pass
-        else:
-            hits = tuple(
-                _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
-                for rank, (docnum, score) in enumerate(
-                    zip(ranked.docnums, ranked.scores, strict=True), 1
-                )
-            )
-            return SearchResults(text, hits, ranked.total, suggestion, corrected_from)
+    try:
+        scorer = scorer or ArrayScorer(searcher)
+        if sort == "relevance":
+            ranked = scorer.top(main, limit, restrict.query())
+        matched = scorer.matches(main, restrict.query()) if facets or sort == "date" else None
+    except Unsupported:  # Whoosh alone, for queries the scorer does not handle
+        return _whoosh_search(searcher, main, limit, restrict, sort, facets, text, highlight,
+                              suggestion, corrected_from)
+    counts: Mapping[str, Any] = {}
+    if matched is not None:
+        # Whoosh sorts by date and counts facets, over the documents the scorer matched:
+        # its own AndNot would let excluded documents through.
+        options: dict[str, Any] = {"limit": limit, "filter": matched}
+        if sort == "date":
+            options.update(sortedby="date", reverse=True)
+        if facets:
+            options.update(groupedby=facet_spec(), maptype=Count)
+        listed = searcher.search(wq.Every(), **options)
+        if facets:
+            counts = facet_counts({name: listed.groups(name) for name in FACET_FIELDS})
+        if sort == "date":
+            hits = tuple(_hit(rank, result["doc"], highlight, 0.0)
+                         for rank, result in enumerate(listed[:limit], 1))
+            return SearchResults(text, hits, len(matched), suggestion, corrected_from,
+                                 facets=counts)
+    hits = tuple(
+        _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
+        for rank, (docnum, score) in enumerate(zip(ranked.docnums, ranked.scores, strict=True), 1)
+    )
+    return SearchResults(text, hits, ranked.total, suggestion, corrected_from, facets=counts)
+
+
+def _whoosh_search(
+    searcher: Searcher, main: wq.Query, limit: int, restrict: Filters, sort: str,
+    facets: bool, text: str, highlight: Sequence[MatchRun], suggestion: str | None,
+    corrected_from: str | None,
+) -> SearchResults:
     options: dict[str, Any] = {"limit": limit, "filter": restrict.query()}
     if sort == "date":
         options.update(sortedby="date", reverse=True)

@@ -98,10 +98,27 @@ QUERIES = [
 ]
 
 
-def test_excluded_words_exclude(sentences_index: SearchIndex) -> None:
-    hits = sentences_index.search("khối -xã", limit=50, exact=True)
+@pytest.mark.parametrize("options", [{}, {"sort": "date"}, {"facets": True}])
+def test_excluded_words_exclude(sentences_index: SearchIndex, options: dict) -> None:
+    hits = sentences_index.search("khối -xã", limit=50, exact=True, **options)
     assert hits.total == len(hits) > 0
     assert all("xã" not in sentences_index.get(hit.id).body.lower() for hit in hits)
+    if options.get("facets"):
+        assert sum(count for _, count in hits.facets["year"]) <= hits.total
+
+
+def test_date_order_and_facets_cover_the_same_documents_as_the_ranking(
+    sentences_index: SearchIndex,
+) -> None:
+    ranked = sentences_index.search("dân vận", limit=400)
+    by_date = sentences_index.search("dân vận", limit=400, sort="date")
+    with_facets = sentences_index.search("dân vận", limit=400, facets=True)
+    assert {h.id for h in by_date} == {h.id for h in ranked} == {h.id for h in with_facets}
+    assert by_date.total == ranked.total == with_facets.total
+    dates = [h.date for h in by_date if h.date]
+    assert dates == sorted(dates, reverse=True)
+    dated = sum(1 for h in ranked if h.date)
+    assert sum(count for _, count in with_facets.facets["year"]) == dated
 
 
 def _whoosh_top(searcher, query, limit, filter=None):
