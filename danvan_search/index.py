@@ -38,7 +38,7 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
-from .query import prepare_query_text
+from .query import Lexicon, prepare_query_text
 from .schema import build_schema, index_metadata
 from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
 
@@ -62,6 +62,7 @@ class _Reading:
         self.searcher = searcher
         self.generation = generation
         self._scorer: ArrayScorer | None = None
+        self.lexicon = Lexicon(searcher.reader())
 
     def scorer(self) -> ArrayScorer:
         if self._scorer is None:
@@ -376,7 +377,8 @@ class SearchIndex:
         """
         options.setdefault("acronyms", self.acronyms)
         reading = self._reading()
-        return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(), **options)
+        return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(),
+                          lexicon=reading.lexicon, **options)
 
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown

@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.reading import IndexReader
@@ -136,6 +137,42 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(text, tuple(tuple(a) for a in alternatives if a))
 
 
+class Lexicon:
+    """The term statistics query construction asks the index for, remembered for as
+    long as the searcher they come from: splitting a query into words looks up every run
+    of up to four syllables in two fields, and in Whoosh each lookup is a file read."""
+
+    MAX_REMEMBERED = 200_000
+
+    def __init__(self, reader: IndexReader) -> None:
+        self.reader = reader
+        self._known: dict[tuple[str, str, str], Any] = {}
+
+    def _remember(self, kind: str, field: str, term: str, lookup: Callable[[], Any]) -> Any:
+        key = (kind, field, term)
+        if key not in self._known:
+            if len(self._known) >= self.MAX_REMEMBERED:
+                self._known.clear()
+            self._known[key] = lookup()
+        return self._known[key]
+
+    def __contains__(self, key: tuple[str, str]) -> bool:
+        field, term = key
+        return self._remember("in", field, term, lambda: key in self.reader)
+
+    def frequency(self, field: str, term: str) -> float:
+        return self._remember("cf", field, term, lambda: self.reader.frequency(field, term))
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        return self._remember("df", field, term, lambda: self.reader.doc_frequency(field, term))
+
+    def field_length(self, field: str) -> int:
+        return self._remember("len", field, "", lambda: self.reader.field_length(field))
+
+    def doc_count_all(self) -> int:
+        return self._remember("docs", "", "", self.reader.doc_count_all)
+
+
 @dataclass(frozen=True)
 class QueryPlan:
     """A Whoosh query plus the query words that snippets should highlight."""
@@ -146,11 +183,12 @@ class QueryPlan:
 
 def build_query(
     parsed: ParsedQuery,
-    reader: IndexReader,
+    reader: IndexReader | Lexicon,
     acronyms: Acronyms | None = None,
     restored: Mapping[str, str] | None = None,
 ) -> QueryPlan:
-    """Turn a parsed query into a Whoosh query against the index behind ``reader``.
+    """Turn a parsed query into a Whoosh query against the index behind ``reader``
+    (a :class:`Lexicon` over it saves the lookups of queries built before).
 
     With ``acronyms``, an acronym in the query also matches what it stands for and the
     other way round; ``restored`` (folded syllable → accented syllable) ranks documents
@@ -179,7 +217,8 @@ def build_query(
 
 class _Builder:
     def __init__(
-        self, reader: IndexReader, acronyms: Acronyms | None, restored: Mapping[str, str]
+        self, reader: IndexReader | Lexicon, acronyms: Acronyms | None,
+        restored: Mapping[str, str],
     ) -> None:
         self.reader = reader
         self.acronyms = acronyms

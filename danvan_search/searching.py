@@ -20,7 +20,7 @@ from .assist import Acronyms
 from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
-from .query import build_query, parse_query, prepare_query_text
+from .query import Lexicon, build_query, parse_query, prepare_query_text
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 if TYPE_CHECKING:
@@ -130,11 +130,12 @@ def run_search(
     exact: bool = False,
     acronyms: Acronyms | None = None,
     scorer: ArrayScorer | None = None,
+    lexicon: Lexicon | None = None,
 ) -> SearchResults:
     """Parse ``query``, run it and copy the top ``limit`` hits out of the searcher.
 
-    ``scorer`` (one per searcher, kept between queries) ranks with posting arrays;
-    without it, or for date order and facets, Whoosh ranks.
+    ``scorer`` and ``lexicon`` (one each per searcher, kept between queries) keep the
+    postings and term statistics of earlier queries.
 
     ``since``/``until`` (ISO dates, inclusive), ``source``, ``place`` and ``cites`` (a
     value or a list of them) restrict the results; ``sort="date"`` orders them newest
@@ -167,7 +168,7 @@ def run_search(
             assistance = QueryAssistant(reader).assist(text)
             text = assistance.query
         plan = build_query(
-            parse_query(text), reader,
+            parse_query(text), lexicon or reader,
             acronyms=None if exact else acronyms,
             restored=assistance.restored if assistance else None,
         )

@@ -294,3 +294,20 @@ def test_highlighting_folds_long_and_short_texts_alike(text: str):
     folded = _fold_in_place(text)
     assert folded == text.translate(FOLD_TABLE)
     assert len(folded) == len(text)
+
+
+def test_a_lexicon_answers_like_the_reader_it_remembers(seeds_index: SearchIndex):
+    from danvan_search.query import Lexicon
+
+    reader = seeds_index._reading().searcher.reader()
+    lexicon = Lexicon(reader)
+    for field, term in [("body", "dân vận"), ("body_f", "dan van"), ("body", "không có"),
+                        ("title_f", "xyz")]:
+        for _ in range(2):  # the second time from memory
+            assert ((field, term) in lexicon) == ((field, term) in reader)
+            assert lexicon.frequency(field, term) == reader.frequency(field, term)
+            assert lexicon.doc_frequency(field, term) == reader.doc_frequency(field, term)
+    assert lexicon.doc_count_all() == reader.doc_count_all()
+    text = "truong ban dan van tinh uy"
+    with_lexicon = build_query(parse_query(text), lexicon)
+    assert with_lexicon == build_query(parse_query(text), reader)
