@@ -235,12 +235,16 @@ def _query_targets(parts: dict[str, Any]) -> list[Target]:
 
 
 def _largest(parts: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The largest corpus danvan indexed, preferring those with the segmentation bound
+    measured (a scale point may have been run without it)."""
     corpora = (parts.get("speed") or {}).get("corpora", {})
     best = None
     for label, corpus in corpora.items():
         ours = corpus["engines"].get("danvan", {})
-        if "build" in ours and (best is None or ours["build"]["docs"] > best[2]):
-            best = (label, corpus, ours["build"]["docs"])
+        if "build" in ours:
+            key = (bool(corpus.get("segment")), ours["build"]["docs"])
+            if best is None or key > best[2]:
+                best = (label, corpus, key)
     return (best[0], best[1]) if best else None
 
 

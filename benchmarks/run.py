@@ -74,8 +74,8 @@ def main() -> None:
     parser.add_argument("--no-bound", action="store_true",
                         help="speed: skip the segmentation-only bound")
     parser.add_argument("--scales-only", action="store_true",
-                        help="speed: only the scale points; with --reuse-latest, the "
-                             "corpora measured before are kept beside them")
+                        help="speed: only the scale points (with --reuse-latest, corpora "
+                             "measured before and not now are kept beside them)")
     args = parser.parse_args()
     measured = use_revision(args.rev)["source"] if args.rev else "working tree"
     out = Path(args.out)
@@ -92,8 +92,9 @@ def main() -> None:
         parts[name] = run_part(name, args)
         origins[name] = {"mode": mode, "when": stamp, "seconds": time.perf_counter() - start,
                          "danvan": measured, "load": [load, os.getloadavg()[0]]}
-        if name == "speed" and args.scales_only and previous and previous_origin:
-            # Keep the corpora measured before (the politics articles, other scales).
+        if name == "speed" and previous and previous_origin:
+            # Keep the corpora measured before and not now (the politics articles, a scale
+            # point), each reported with the run it comes from.
             kept = [c for c in previous["corpora"] if c not in parts[name]["corpora"]]
             parts[name]["corpora"] = {**previous["corpora"], **parts[name]["corpora"]}
             origins[name]["kept"] = {**previous_origin, "corpora": kept}
