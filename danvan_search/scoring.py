@@ -68,6 +68,8 @@ class RankedDocuments:
     docnums: tuple[int, ...]
     scores: tuple[float, ...]
     total: int
+    #: Every matching document, when asked for (``top(..., with_matches=True)``).
+    matches: frozenset[int] | None = None
 
 
 class _Postings:
@@ -132,7 +134,6 @@ class _Segment:
     """The arrays of one segment, read as queries need them."""
 
     def __init__(self, searcher: Searcher, offset: int, parent: Searcher) -> None:
-        self.searcher = searcher
         self.reader = searcher.reader()
         self.parent = parent
         self.offset = offset
@@ -243,9 +244,13 @@ class ArrayScorer:
         self.weighting = searcher.weighting
         self.segments = [_Segment(s, offset, searcher) for s, offset in searcher.leaf_searchers()]
 
-    def top(self, query: wq.Query, limit: int, filter: wq.Query | None = None) -> RankedDocuments:
+    def top(
+        self, query: wq.Query, limit: int, filter: wq.Query | None = None,
+        with_matches: bool = False,
+    ) -> RankedDocuments:
         """The ``limit`` best documents for ``query`` among those ``filter`` matches,
-        ordered like Whoosh orders them (score, then document number).
+        ordered like Whoosh orders them (score, then document number); ``with_matches``
+        also lists every matching document.
 
         Raises :class:`Unsupported` for a query :func:`supports` rejects.
         """
@@ -263,18 +268,20 @@ class ArrayScorer:
         else:
             final = [lower for _, lower in passes]
         docnums, scores = _best(final, [s.offset for s in self.segments], limit)
-        return RankedDocuments(docnums, scores, total)
+        matches = self._matches(passes) if with_matches else None
+        return RankedDocuments(docnums, scores, total, matches)
 
-    def matches(self, query: wq.Query, filter: wq.Query | None = None) -> set[int]:
+    def matches(self, query: wq.Query, filter: wq.Query | None = None) -> frozenset[int]:
         """Global numbers of every document ``query`` matches among those ``filter``
         matches (phrases that only add to the score never change which ones)."""
-        return {
+        return self._matches(self._first_passes(query, filter))
+
+    def _matches(self, passes: list[tuple[_Evaluation, _Scored]]) -> frozenset[int]:
+        return frozenset(
             int(docnum) + segment.offset
-            for segment, (_, lower) in zip(
-                self.segments, self._first_passes(query, filter), strict=True
-            )
+            for segment, (_, lower) in zip(self.segments, passes, strict=True)
             for docnum in np.flatnonzero(lower.matched)
-        }
+        )
 
     def _first_passes(
         self, query: wq.Query, filter: wq.Query | None
@@ -290,11 +297,9 @@ class ArrayScorer:
         return passes
 
     def _filter_masks(self, filter: wq.Query | None) -> list[np.ndarray]:
-        masks = [np.ones(s.size, dtype=bool) for s in self.segments]
         if filter is None:
-            return masks
-        for mask in masks:
-            mask[:] = False
+            return [np.ones(s.size, dtype=bool) for s in self.segments]
+        masks = [np.zeros(s.size, dtype=bool) for s in self.segments]
         allowed = np.fromiter(self.searcher.docs_for_query(filter), dtype=np.int64)
         for segment, mask in zip(self.segments, masks, strict=True):
             local = allowed[(allowed >= segment.offset) & (allowed < segment.offset + segment.size)]

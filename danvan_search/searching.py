@@ -181,31 +181,31 @@ def run_search(
     # searches need it (not --help, not indexing).
     from .scoring import ArrayScorer, Unsupported
 
+    filter_query = restrict.query()
+    ranked = None
     try:
         scorer = scorer or ArrayScorer(searcher)
-        if sort == "relevance":
-            ranked = scorer.top(main, limit, restrict.query())
-        matched = scorer.matches(main, restrict.query()) if facets or sort == "date" else None
+        if sort == "date":
+            matched: frozenset[int] | None = scorer.matches(main, filter_query)
+        else:
+            ranked = scorer.top(main, limit, filter_query, with_matches=facets)
+            matched = ranked.matches
     except Unsupported:  # Whoosh alone, for queries the scorer does not handle
-        return _whoosh_search(searcher, main, limit, restrict, sort, facets, text, highlight,
-                              suggestion, corrected_from)
-    counts: Mapping[str, Any] = {}
+        results = searcher.search(main, **_whoosh_options(limit, filter_query, sort, facets))
+        hits = _whoosh_hits(results, limit, highlight, by_date=sort == "date")
+        counts = _facets(results) if facets else {}
+        return SearchResults(text, hits, len(results), suggestion, corrected_from, facets=counts)
+    listed = None
     if matched is not None:
         # Whoosh sorts by date and counts facets, over the documents the scorer matched:
         # its own AndNot would let excluded documents through.
-        options: dict[str, Any] = {"limit": limit, "filter": matched}
-        if sort == "date":
-            options.update(sortedby="date", reverse=True)
-        if facets:
-            options.update(groupedby=facet_spec(), maptype=Count)
-        listed = searcher.search(wq.Every(), **options)
-        if facets:
-            counts = facet_counts({name: listed.groups(name) for name in FACET_FIELDS})
-        if sort == "date":
-            hits = tuple(_hit(rank, result["doc"], highlight, 0.0)
-                         for rank, result in enumerate(listed[:limit], 1))
-            return SearchResults(text, hits, len(matched), suggestion, corrected_from,
-                                 facets=counts)
+        # (a set: Whoosh takes no frozenset as a filter)
+        listed = searcher.search(wq.Every(), **_whoosh_options(limit, set(matched), sort, facets))
+    counts = _facets(listed) if facets else {}
+    if ranked is None:  # by date
+        hits = _whoosh_hits(listed, limit, highlight, by_date=True)
+        return SearchResults(text, hits, len(matched or ()), suggestion, corrected_from,
+                             facets=counts)
     hits = tuple(
         _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
         for rank, (docnum, score) in enumerate(zip(ranked.docnums, ranked.scores, strict=True), 1)
@@ -213,24 +213,27 @@ def run_search(
     return SearchResults(text, hits, ranked.total, suggestion, corrected_from, facets=counts)
 
 
-def _whoosh_search(
-    searcher: Searcher, main: wq.Query, limit: int, restrict: Filters, sort: str,
-    facets: bool, text: str, highlight: Sequence[MatchRun], suggestion: str | None,
-    corrected_from: str | None,
-) -> SearchResults:
-    options: dict[str, Any] = {"limit": limit, "filter": restrict.query()}
+def _whoosh_options(limit: int, filter: Any, sort: str, facets: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {"limit": limit, "filter": filter}
     if sort == "date":
         options.update(sortedby="date", reverse=True)
     if facets:
         options.update(groupedby=facet_spec(), maptype=Count)
-    results = searcher.search(main, **options)
-    by_date = sort == "date"  # Whoosh then puts the sort key where the score was
-    hits = tuple(
+    return options
+
+
+def _whoosh_hits(
+    results: Any, limit: int, highlight: Sequence[MatchRun], by_date: bool
+) -> tuple[Hit, ...]:
+    # Sorted by date, Whoosh puts the sort key where the score was: no score then.
+    return tuple(
         _hit(rank, result["doc"], highlight, 0.0 if by_date else float(result.score or 0.0))
         for rank, result in enumerate(results[:limit], 1)
     )
-    counts = facet_counts({name: results.groups(name) for name in FACET_FIELDS}) if facets else {}
-    return SearchResults(text, hits, len(results), suggestion, corrected_from, facets=counts)
+
+
+def _facets(results: Any) -> Mapping[str, tuple[tuple[str, int], ...]]:
+    return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
 
 
 def _hit(rank: int, stored: Mapping[str, Any], highlight: Sequence[MatchRun], score: float) -> Hit:

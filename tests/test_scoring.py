@@ -215,3 +215,21 @@ def test_a_scorer_needs_bm25f(sentences_index_path: Path) -> None:
     whoosh_index = index.open_dir(str(sentences_index_path))
     with whoosh_index.searcher(weighting=TF_IDF()) as searcher, pytest.raises(Unsupported):
         ArrayScorer(searcher)
+
+
+def test_searches_the_scorer_cannot_rank_are_left_to_whoosh(sentences_index_path: Path) -> None:
+    from whoosh import index
+    from whoosh.scoring import TF_IDF
+
+    from danvan_search.searching import run_search
+
+    with SearchIndex.open(sentences_index_path) as ix:
+        expected = ix.search("dân vận", limit=5, exact=True)
+    whoosh_index = index.open_dir(str(sentences_index_path))
+    with whoosh_index.searcher(weighting=TF_IDF()) as searcher:
+        results = run_search(searcher, "dân vận", limit=5, exact=True)
+        by_date = run_search(searcher, "dân vận", limit=5, exact=True, sort="date")
+    # Another weighting ranks differently, but matches the same documents.
+    assert len(results) == 5 and results.total == by_date.total == expected.total
+    dates = [h.date for h in by_date if h.date]
+    assert dates == sorted(dates, reverse=True)
