@@ -55,8 +55,9 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 
 
 class _Reading:
-    """One thread's searcher and, once it has ranked a query, its array scorer, which
-    keeps the postings of recent queries for as long as the searcher lives."""
+    """One thread's searcher, with what its queries read kept for as long as it lives:
+    term statistics (for splitting queries) and, once it has ranked a query, the array
+    scorer's postings."""
 
     def __init__(self, searcher: Searcher, generation: int) -> None:
         self.searcher = searcher
