@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from danvan_search import SearchIndex
 from danvan_search.analysis import exact_term
@@ -47,7 +48,11 @@ def build(path: Path) -> SearchIndex:
 
 
 def restoration(ix: SearchIndex, pairs: list[tuple[str, str]]) -> dict[str, float]:
-    reader = ix._searcher().reader()
+    with ix._readings.borrow() as reading:  # suggest() borrows another searcher meanwhile
+        return _restoration(ix, reading.searcher.reader(), pairs)
+
+
+def _restoration(ix: SearchIndex, reader: Any, pairs: list[tuple[str, str]]) -> dict[str, float]:
     right = counted = all_right = all_counted = 0
     started = time.perf_counter()
     for folded, accented in pairs:

@@ -41,3 +41,7 @@ class DocumentNotFoundError(DanvanError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class IndexClosedError(DanvanError, ValueError):
+    """The index was closed; open it again to use it."""

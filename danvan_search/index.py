@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh.index import LockError
+from whoosh.index import FileIndex, LockError
 from whoosh.query import Every
-from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
 from . import __version__
@@ -31,6 +28,7 @@ from .documents import Document
 from .errors import (
     DocumentNotFoundError,
     IncompatibleIndexError,
+    IndexClosedError,
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
@@ -38,12 +36,11 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
-from .query import Lexicon, prepare_query_text
+from .query import prepare_query_text
+from .readers import ReadingPool
 from .schema import build_schema, index_metadata
-from .searching import WEIGHTING, SearchResults, StoredDocument, run_search
-
-if TYPE_CHECKING:
-    from .scoring import ArrayScorer
+from .searching import SearchResults, StoredDocument, run_search
+from .segments import create_index, has_index, open_index, open_writer
 
 METADATA_FILE = "danvan.json"
 #: Runs with at least this many documents analyse them in one process per core.
@@ -52,25 +49,16 @@ PARALLEL_MIN_DOCUMENTS = 300
 PARALLEL_BATCH = 50
 #: How long a writer waits for another writer to finish before giving up.
 DEFAULT_LOCK_TIMEOUT = 10.0
+#: Searchers an open index keeps at most: calls searching at once beyond it wait.
+DEFAULT_SEARCHERS = 4
 
 
-class _Reading:
-    """One thread's searcher, with what its queries read kept for as long as it lives:
-    term statistics (for splitting queries) and, once it has ranked a query, the array
-    scorer's postings."""
+class _Batch:
+    """A writer, and whether anything was written through it."""
 
-    def __init__(self, searcher: Searcher, generation: int) -> None:
-        self.searcher = searcher
-        self.generation = generation
-        self._scorer: ArrayScorer | None = None
-        self.lexicon = Lexicon(searcher.reader())
-
-    def scorer(self) -> ArrayScorer:
-        if self._scorer is None:
-            from .scoring import ArrayScorer  # numpy: imported only to rank
-
-            self._scorer = ArrayScorer(self.searcher)
-        return self._scorer
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.changed = False
 
 
 @dataclass
@@ -111,20 +99,20 @@ class SearchIndex:
     def __init__(
         self,
         path: Path,
-        whoosh_ix: whoosh_index.Index,
+        whoosh_ix: FileIndex,
         lock_timeout: float,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
+        searchers: int = DEFAULT_SEARCHERS,
     ) -> None:
         self.path = path
         self._ix = whoosh_ix
         self.lock_timeout = lock_timeout
         #: Acronyms expanded at query time: the built-in table, plus a file or table given.
         self.acronyms = _acronyms(acronyms)
-        # One searcher per thread: Whoosh searchers are not meant to be shared across
-        # threads, and reopening one for every query would cost more than the query.
-        self._local = threading.local()
-        self._searchers: list[Searcher] = []  # every thread's, to close them all
-        self._searchers_lock = threading.Lock()
+        # Searchers lent to one call at a time (Whoosh searchers are not meant to be
+        # shared across threads), kept between calls: reopening one for every query
+        # would cost more than the query.
+        self._readings = ReadingPool(whoosh_ix, searchers, str(path))
 
     # --- opening ---------------------------------------------------------------------
 
@@ -132,7 +120,7 @@ class SearchIndex:
     def exists(path: str | os.PathLike[str]) -> bool:
         """True when ``path`` holds a danvan-search index."""
         path = Path(path)
-        return (path / METADATA_FILE).is_file() and whoosh_index.exists_in(str(path))
+        return (path / METADATA_FILE).is_file() and has_index(path)
 
     @classmethod
     def create(
@@ -141,6 +129,7 @@ class SearchIndex:
         overwrite: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
+        searchers: int = DEFAULT_SEARCHERS,
     ) -> SearchIndex:
         """Create an empty index at ``path`` (the directory is made if needed).
 
@@ -148,7 +137,7 @@ class SearchIndex:
         ``overwrite`` is true, in which case the old index is deleted first.
         """
         path = Path(path)
-        if cls.exists(path) or (path.is_dir() and whoosh_index.exists_in(str(path))):
+        if cls.exists(path) or (path.is_dir() and has_index(path)):
             if not overwrite:
                 raise IndexExistsError(
                     f"an index already exists at {path}: open it with SearchIndex.open, "
@@ -156,10 +145,10 @@ class SearchIndex:
                 )
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        whoosh_ix = whoosh_index.create_in(str(path), build_schema())
+        whoosh_ix = create_index(path, build_schema())
         meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
         (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        return cls(path, whoosh_ix, lock_timeout, acronyms)
+        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers)
 
     @classmethod
     def open(
@@ -167,12 +156,16 @@ class SearchIndex:
         path: str | os.PathLike[str],
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
+        searchers: int = DEFAULT_SEARCHERS,
     ) -> SearchIndex:
         """Open an existing index.
 
         ``acronyms``: more acronyms to expand in queries, as an :class:`Acronyms` table
         or the path of a file of ``ACRONYM<TAB>expansion`` lines (added to the built-in
-        table). Raises :class:`IndexNotFoundError` when there is no index, and
+        table). ``searchers``: how many searchers the index keeps open at most, each
+        used by one call at a time (calls beyond it wait for one). ``lock_timeout``:
+        seconds a writer waits for another to finish. Raises
+        :class:`IndexNotFoundError` when there is no index, and
         :class:`IncompatibleIndexError` when it was written by an incompatible version.
         """
         path = Path(path)
@@ -182,14 +175,12 @@ class SearchIndex:
                 "FILES...` or SearchIndex.create()"
             )
         _check_compatible(path)
-        return cls(path, whoosh_index.open_dir(str(path)), lock_timeout, acronyms)
+        return cls(path, open_index(path), lock_timeout, acronyms, searchers)
 
     def close(self) -> None:
-        with self._searchers_lock:
-            for searcher in self._searchers:
-                searcher.close()
-            self._searchers.clear()
-        self._local = threading.local()
+        """Close the searchers (one still in use closes when its call returns); using
+        the index afterwards raises :class:`IndexClosedError`."""
+        self._readings.close()
         self._ix.close()
 
     def __enter__(self) -> SearchIndex:
@@ -204,7 +195,11 @@ class SearchIndex:
     # --- writing ---------------------------------------------------------------------
 
     @contextmanager
-    def _writer(self, procs: int = 1) -> Iterator[Any]:
+    def _writing(self, procs: int = 1) -> Iterator[_Batch]:
+        """A writer that commits what the block wrote when it ends, if it wrote anything
+        (otherwise no new generation), and cancels on any error or interrupt."""
+        if self._readings.closed:
+            raise IndexClosedError(f"index {self.path} is closed; open it again to write")
         # Segments as separate files, not one compound file: Whoosh copies a compound
         # file's postings into memory when a searcher opens it (440 MB for 12.5k
         # articles), while separate files are read through the OS cache.
@@ -212,20 +207,26 @@ class SearchIndex:
         if procs > 1:
             # Each worker process analyses its share and writes a segment of its own: the
             # CRF, the bulk of the work, runs on every core.
-            options.update(procs=procs, multisegment=True, batchsize=PARALLEL_BATCH)
+            options.update(batchsize=PARALLEL_BATCH)
         try:
-            writer = self._ix.writer(**options)
+            writer = open_writer(self._ix, procs, **options)
         except LockError:
             raise IndexLockedError(
                 f"index {self.path} is locked by another writer that did not finish within "
                 f"{self.lock_timeout:g} s; wait for it and try again"
             ) from None
+        batch = _Batch(writer)
         try:
-            yield writer
+            yield batch
+            if batch.changed:
+                writer.commit()
+            else:
+                writer.cancel()
         except BaseException:
-            writer.cancel()  # also on KeyboardInterrupt: keep the last committed state
+            # Also on KeyboardInterrupt: keep the last committed state.
+            if not writer.is_closed:
+                writer.cancel()
             raise
-        writer.commit()
 
     def add(self, documents: Iterable[Document | Mapping[str, Any]]) -> int:
         """Index documents (dicts or :class:`Document`); return how many were written.
@@ -254,7 +255,7 @@ class SearchIndex:
         are more than a few hundred documents.
         """
         report = IndexingReport()
-        known = self._known_hashes()
+        known: dict[str, str] | None = None
         pending: Iterator[Any] | None = iter(documents)
         if procs is None:  # look ahead: worker processes only pay off for many documents
             head = list(islice(pending, PARALLEL_MIN_DOCUMENTS))
@@ -262,13 +263,15 @@ class SearchIndex:
             procs = (os.cpu_count() or 1) if many else 1
             pending = chain(head, pending)
         while pending is not None:
-            with self._writer(procs) as writer:
-                pending = self._write(writer, pending, known, report, skip_invalid, on_document)
+            with self._writing(procs) as batch:
+                if known is None:  # read with the lock held: no commit can change it
+                    known = self._known_hashes()
+                pending = self._write(batch, pending, known, report, skip_invalid, on_document)
         return report
 
     def _write(
         self,
-        writer: Any,
+        batch: _Batch,
         items: Iterator[Any],
         known: dict[str, str],
         report: IndexingReport,
@@ -300,21 +303,24 @@ class SearchIndex:
                 report.unchanged += 1
                 continue
             if previous is None:
-                writer.add_document(**_fields(doc, digest))
+                batch.writer.add_document(**_fields(doc, digest))
                 report.added += 1
             else:
-                writer.update_document(**_fields(doc, digest))
+                batch.writer.update_document(**_fields(doc, digest))
                 report.updated += 1
+            batch.changed = True
             known[doc.id] = digest
             written.add(doc.id)
         return None
 
-    def delete(self, ids: Iterable[str]) -> int:
-        """Delete documents by id; return how many were in the index."""
+    def delete(self, ids: str | Iterable[str]) -> int:
+        """Delete documents by id (one id, or several); return how many were in the
+        index. Nothing is committed when none was."""
         deleted = 0
-        with self._writer() as writer:
-            for doc_id in ids:
-                deleted += writer.delete_by_term("id", doc_id)
+        with self._writing() as batch:
+            for doc_id in [ids] if isinstance(ids, str) else ids:
+                deleted += batch.writer.delete_by_term("id", doc_id)
+            batch.changed = deleted > 0
         return deleted
 
     def _known_hashes(self) -> dict[str, str]:
@@ -326,41 +332,27 @@ class SearchIndex:
 
     # --- reading ---------------------------------------------------------------------
 
-    def _searcher(self) -> Searcher:
-        return self._reading().searcher
-
-    def _reading(self) -> _Reading:
-        reading: _Reading | None = getattr(self._local, "reading", None)
-        latest = self._ix.latest_generation()
-        if reading is not None and reading.generation == latest:
-            return reading
-        # Opened anew rather than with Searcher.refresh(): that reuses segment readers and
-        # so misses documents deleted from an old segment (an update), and
-        # Searcher.up_to_date() cannot be trusted (a one-segment reader has no generation).
-        fresh = self._ix.searcher(weighting=WEIGHTING)
-        with self._searchers_lock:
-            if reading is not None:
-                reading.searcher.close()
-                self._searchers.remove(reading.searcher)
-            self._searchers.append(fresh)
-        self._local.reading = _Reading(fresh, latest)
-        return self._local.reading
-
     def __len__(self) -> int:
-        return self._searcher().doc_count()
+        with self._readings.borrow() as reading:
+            return reading.searcher.doc_count()
 
     def __contains__(self, doc_id: object) -> bool:
-        return isinstance(doc_id, str) and self._searcher().document_number(id=doc_id) is not None
+        if not isinstance(doc_id, str):
+            return False
+        with self._readings.borrow() as reading:
+            return reading.searcher.document_number(id=doc_id) is not None
 
     def get(self, doc_id: str) -> StoredDocument:
         """The stored document with this id; :class:`DocumentNotFoundError` if absent."""
-        fields = self._searcher().document(id=doc_id)
+        with self._readings.borrow() as reading:
+            fields = reading.searcher.document(id=doc_id)
         if fields is None:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
         return StoredDocument.from_stored(fields["doc"])
 
     def ids(self) -> list[str]:
-        return sorted(fields["id"] for fields in self._searcher().all_stored_fields())
+        with self._readings.borrow() as reading:
+            return sorted(fields["id"] for fields in reading.searcher.all_stored_fields())
 
     def stats(self) -> IndexStats:
         meta = index_metadata()
@@ -377,21 +369,23 @@ class SearchIndex:
         :func:`danvan_search.searching.run_search`.
         """
         options.setdefault("acronyms", self.acronyms)
-        reading = self._reading()
-        return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(),
-                          lexicon=reading.lexicon, **options)
+        with self._readings.borrow() as reading:
+            return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(),
+                              lexicon=reading.lexicon, **options)
 
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown
         words corrected), or None when it needs no help."""
         text = prepare_query_text(query)
-        return QueryAssistant(self._searcher().reader()).assist(text).suggestion
+        with self._readings.borrow() as reading:
+            return QueryAssistant(reading.searcher.reader()).assist(text).suggestion
 
     def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
         """Facet counts (year, source, place, cited document) over the whole index."""
-        results = self._searcher().search(Every(), limit=1, groupedby=facet_spec(),
-                                          maptype=Count)
-        return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+        with self._readings.borrow() as reading:
+            results = reading.searcher.search(Every(), limit=1, groupedby=facet_spec(),
+                                              maptype=Count)
+            return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
 
 
 def _acronyms(extra: Acronyms | str | os.PathLike[str] | None) -> Acronyms:

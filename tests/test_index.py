@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -160,37 +161,97 @@ def test_second_writer_waits_then_fails_clearly(tmp_path: Path):
     second.close()
 
 
-def test_concurrent_readers_while_one_writer_adds(tmp_path: Path):
+def test_concurrent_readers_while_one_writer_adds(tmp_path: Path, monkeypatch):
+    """Every reader opens a searcher, then the writer commits an update (merging
+    segments away and deleting their files at some commits), then every reader ranks,
+    reads stored fields and makes snippets with the searcher it opened: in each round,
+    each reader sees exactly the documents of the generation it opened."""
+    import danvan_search.index as index_module
+
+    commits, readers = 40, 4
     path = tmp_path / "ix"
     with SearchIndex.create(path) as ix:
         ix.add([{"id": "seed", "body": "Công tác dân vận ở cơ sở"}])
-    ix = SearchIndex.open(path)
-    errors: list[BaseException] = []
-    seen_counts: list[int] = []
-    stop = threading.Event()
+    ix = SearchIndex.open(path, searchers=readers)
+    opened, committed = threading.Barrier(readers + 1), threading.Barrier(readers + 1)
+    run_search = index_module.run_search
 
-    def reader() -> None:
+    def paused_search(*args, **kwargs):  # called with a searcher borrowed
+        opened.wait(10)
+        committed.wait(10)
+        return run_search(*args, **kwargs)
+
+    monkeypatch.setattr(index_module, "run_search", paused_search)
+    seen: list[list[list[tuple[str, str]]]] = [[] for _ in range(readers)]
+    errors: list[BaseException] = []
+
+    def reader(number: int) -> None:
         try:
-            while not stop.is_set():
-                results = ix.search("dân vận", limit=50)
-                assert results.hits and results.hits[0].snippet.text
-                seen_counts.append(results.total)
+            for _ in range(commits):
+                results = ix.search("dân vận", limit=10)
+                seen[number].append(sorted((hit.id, hit.snippet.text) for hit in results))
         except BaseException as error:
             errors.append(error)
+            opened.abort()
+            committed.abort()
 
-    threads = [threading.Thread(target=reader) for _ in range(4)]
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
     for thread in threads:
         thread.start()
-    for batch in range(5):
-        ix.add([{"id": f"{batch}-{i}", "body": f"Dân vận khéo số {i}"} for i in range(5)])
-    stop.set()
+    rounds_deleting_files = 0
+    try:
+        for round_ in range(commits):
+            opened.wait(10)  # every reader holds a searcher of this round's generation
+            before = {name for name in os.listdir(path) if not name.endswith(".toc")}
+            ix.add([{"id": "news", "body": f"Dân vận khéo lần {round_}."}])  # an update
+            rounds_deleting_files += bool(before - set(os.listdir(path)))
+            committed.wait(10)
+    except threading.BrokenBarrierError:
+        pass  # a reader failed: its error is asserted below
     for thread in threads:
         thread.join()
     assert not errors
-    assert len(ix) == 26
-    assert ix.search("dân vận", limit=50).total == 26
-    assert seen_counts and min(seen_counts) >= 1
+    seed = ("seed", "Công tác dân vận ở cơ sở")
+    expected = [[seed]] + [
+        [("news", f"Dân vận khéo lần {round_}."), seed] for round_ in range(commits - 1)
+    ]
+    assert all(reader_saw == expected for reader_saw in seen)
+    # Whoosh merged the small segments away (deleting their files while readers had
+    # them) at these commits; the readers still read them.
+    assert rounds_deleting_files == 8
+    monkeypatch.undo()
+    assert [hit.id for hit in ix.search("dân vận khéo lần")] == ["news", "seed"]
     ix.close()
+
+
+def test_open_retries_when_a_commit_replaces_the_generation_it_listed(tmp_path: Path,
+                                                                    monkeypatch):
+    """A commit between listing the latest table of contents and reading it deletes the
+    one listed: opening the index, and a searcher, read the newer one."""
+    from whoosh.index import TOC
+
+    path = tmp_path / "ix"
+    with SearchIndex.create(path) as ix:
+        ix.add([{"id": "1", "body": "Ban Dân vận"}])
+    writer = SearchIndex.open(path)
+    listed = TOC._latest_generation.__func__
+    commits_left = [2]
+    committing = threading.Lock()
+
+    def list_then_commit(cls, storage, indexname):
+        generation = listed(cls, storage, indexname)
+        # Once for opening the index, once for a searcher (not within the commit).
+        if commits_left[0] and committing.acquire(blocking=False):
+            commits_left[0] -= 1
+            writer.add([{"id": f"new{commits_left[0]}", "body": "Mặt trận"}])
+            committing.release()
+        return generation
+
+    monkeypatch.setattr(TOC, "_latest_generation", classmethod(list_then_commit))
+    with SearchIndex.open(path) as ix:
+        assert ix.ids() == ["1", "new0", "new1"]
+    assert commits_left == [0]
+    writer.close()
 
 
 def test_parallel_indexing_matches_one_process(tmp_path: Path):

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -63,11 +64,12 @@ def sentences_index(sentences_index_path: Path) -> Iterator[SearchIndex]:
 
 
 def test_the_fixture_has_what_the_scorer_must_handle(sentences_index: SearchIndex) -> None:
-    searcher = sentences_index._reading().searcher
-    segments = [s.reader() for s, _ in searcher.leaf_searchers()]
-    assert len(segments) >= 2
-    assert any(r.has_deletions() for r in segments)
-    assert searcher.doc_frequency("body_f", "dan") > 2 * 128  # several posting blocks
+    with sentences_index._readings.borrow() as reading:
+        searcher = reading.searcher
+        segments = [s.reader() for s, _ in searcher.leaf_searchers()]
+        assert len(segments) >= 2
+        assert any(r.has_deletions() for r in segments)
+        assert searcher.doc_frequency("body_f", "dan") > 2 * 128  # several posting blocks
 
 
 QUERIES = [
@@ -136,7 +138,13 @@ def _whoosh_top(searcher, query, limit, filter=None):
 
 
 def _assert_same_ranking(ix: SearchIndex, text: str, limit: int, filters: Filters) -> None:
-    searcher, scorer = ix._reading().searcher, ix._reading().scorer()
+    with ix._readings.borrow() as reading:
+        _assert_same_ranking_in(reading.searcher, reading.scorer(), ix, text, limit, filters)
+
+
+def _assert_same_ranking_in(
+    searcher: Any, scorer: Any, ix: SearchIndex, text: str, limit: int, filters: Filters
+) -> None:
     plan = build_query(parse_query(text), searcher.reader(), acronyms=ix.acronyms)
     if plan.query is None or not supports(plan.query):
         return
@@ -182,18 +190,19 @@ def test_same_ranking_as_whoosh_for_any_words(
 def test_every_query_the_builder_makes_is_scored_over_arrays(
     sentences_index: SearchIndex,
 ) -> None:
-    searcher = sentences_index._reading().searcher
-    for text in QUERIES:
-        plan = build_query(parse_query(text), searcher.reader(), acronyms=sentences_index.acronyms)
-        assert plan.query is None or supports(plan.query), text
+    with sentences_index._readings.borrow() as reading:
+        for text in QUERIES:
+            plan = build_query(parse_query(text), reading.searcher.reader(),
+                               acronyms=sentences_index.acronyms)
+            assert plan.query is None or supports(plan.query), text
 
 
 def test_other_queries_are_left_to_whoosh(sentences_index: SearchIndex) -> None:
-    scorer = sentences_index._reading().scorer()
     slop = wq.Phrase("body_f", ["dan", "van"], slop=3)
-    for query in (wq.Every("body"), wq.Prefix("body", "dân"), slop):
-        with pytest.raises(Unsupported):
-            scorer.top(query, 10)
+    with sentences_index._readings.borrow() as reading:
+        for query in (wq.Every("body"), wq.Prefix("body", "dân"), slop):
+            with pytest.raises(Unsupported):
+                reading.scorer().top(query, 10)
 
 
 def test_search_results_are_the_same_either_way(sentences_index: SearchIndex) -> None:

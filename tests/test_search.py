@@ -279,8 +279,8 @@ def test_queries_split_into_the_words_the_index_makes_likeliest(
 ):
     # Longest match would end the first two in "dân vận tỉnh" + "ủy", and start the
     # third with "ban chấp hành trung" + "ương".
-    reader = seeds_index._reading().searcher.reader()
-    plan = build_query(parse_query(query), reader)
+    with seeds_index._readings.borrow() as reading:
+        plan = build_query(parse_query(query), reading.searcher.reader())
     assert [" ".join(run.syllables) for run in plan.highlight] == words
 
 
@@ -299,15 +299,16 @@ def test_highlighting_folds_long_and_short_texts_alike(text: str):
 def test_a_lexicon_answers_like_the_reader_it_remembers(seeds_index: SearchIndex):
     from danvan_search.query import Lexicon
 
-    reader = seeds_index._reading().searcher.reader()
-    lexicon = Lexicon(reader)
-    for field, term in [("body", "dân vận"), ("body_f", "dan van"), ("body", "không có"),
-                        ("title_f", "xyz")]:
-        for _ in range(2):  # the second time from memory
-            assert ((field, term) in lexicon) == ((field, term) in reader)
-            assert lexicon.frequency(field, term) == reader.frequency(field, term)
-            assert lexicon.doc_frequency(field, term) == reader.doc_frequency(field, term)
-    assert lexicon.doc_count_all() == reader.doc_count_all()
+    with seeds_index._readings.borrow() as reading:
+        reader = reading.searcher.reader()
+        lexicon = Lexicon(reader)
+        for field, term in [("body", "dân vận"), ("body_f", "dan van"), ("body", "không có"),
+                            ("title_f", "xyz")]:
+            for _ in range(2):  # the second time from memory
+                assert ((field, term) in lexicon) == ((field, term) in reader)
+                assert lexicon.frequency(field, term) == reader.frequency(field, term)
+                assert lexicon.doc_frequency(field, term) == reader.doc_frequency(field, term)
+        assert lexicon.doc_count_all() == reader.doc_count_all()
     text = "truong ban dan van tinh uy"
     with_lexicon = build_query(parse_query(text), lexicon)
     assert with_lexicon == build_query(parse_query(text), reader)
