@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,14 @@ INDEX_OPTION = click.option(
     envvar="DANVAN_INDEX",
     default=DEFAULT_INDEX,
     show_default=True,
-    help="Index directory (or set $DANVAN_INDEX).",
+    help="Index directory (or set $DANVAN_INDEX); relative to the current directory.",
+)
+LOCK_TIMEOUT_OPTION = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
+    metavar="SECONDS", help="How long to wait for another writer to finish.",
+)
+QUIET_OPTION = click.option(
+    "--quiet", "-q", is_flag=True, help="Print nothing but warnings and errors.",
 )
 
 
@@ -40,6 +45,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): click exits quietly
         except DanvanError as error:
             _fail(str(error))
         except KeyboardInterrupt:
@@ -48,9 +55,44 @@ class _Group(click.Group):
             _fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
 
 
+class _QueryCommand(click.Command):
+    """A command whose words may start with ``-`` (``search "-hà nội"``): any argument
+    that is not one of its options is a word of the query, wherever it stands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for name in (*param.opts, *param.secondary_opts):
+                    takes_value[name] = not (param.is_flag or param.count)
+        options: list[str] = []
+        words: list[str] = []
+        rest = iter(args)
+        for arg in rest:
+            if arg == "--":
+                words += rest
+                break
+            name = arg.split("=", 1)[0] if arg.startswith("--") else arg
+            if name not in takes_value:
+                words.append(arg)
+                continue
+            options.append(arg)
+            if takes_value[name] and name == arg:
+                options += [value for value in [next(rest, None)] if value is not None]
+        return super().parse_args(ctx, [*options, "--", *words])
+
+
 def _fail(message: str) -> None:
     click.echo(f"Error: {message}", err=True)
     sys.exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
+def _terminal() -> bool:
+    return sys.stderr.isatty()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,72 +100,80 @@ def _fail(message: str) -> None:
 def main() -> None:
     """Search Vietnamese text: ranked, accent-insensitive, word-aware.
 
+    Every command works on the index in the directory given with --index, else in
+    $DANVAN_INDEX, else in indexes/default below the current directory.
+
     \b
     Example:
-        danvan-search index --index indexes/news seeds/
-        danvan-search search --index indexes/news "dan van kheo"
+        echo '{"id": "1", "body": "Thi đua Dân vận khéo"}' | danvan-search index -
+        danvan-search search "dan van kheo"
     """
 
 
 @main.command()
 @INDEX_OPTION
-@click.option("--overwrite", is_flag=True, help="Delete the index first and build it anew.")
+@click.option("--overwrite", is_flag=True,
+              help="Build the index anew; the old one stays until the new one is complete.")
+@click.option("--sync", is_flag=True,
+              help="Also remove the documents of files below a SOURCE directory that no "
+                   "longer exist.")
+@LOCK_TIMEOUT_OPTION
+@QUIET_OPTION
 @click.argument("sources", nargs=-1, required=True)
-def index(index_path: Path, overwrite: bool, sources: tuple[str, ...]) -> None:
+def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, quiet: bool,
+          sources: tuple[str, ...]) -> None:
     """Add documents from SOURCES to the index (created if missing).
 
-    A SOURCE is a .txt file (one document), a directory (read recursively), a .jsonl
-    file (one JSON document per line: "id" and "body" required; "title", "date",
-    "source", "url" optional), or - for JSONL on standard input. A document whose id is
-    already indexed is updated; bad inputs are skipped and listed.
+    A SOURCE is a .txt file (one document, read as a page from a news site: its title,
+    date, source... found, its site chrome dropped; its id is the file's absolute
+    path), a directory (read recursively), a .jsonl file (one JSON document per line:
+    "id" and "body" required; "title", "date", "source", "url" optional), or - for
+    JSONL on standard input. A document whose id is already indexed is updated; bad
+    inputs are skipped and listed. A run that indexes nothing creates no index.
 
     \b
     Examples:
         danvan-search index seeds/
-        danvan-search index --index indexes/news articles.jsonl
+        danvan-search index --sync --index indexes/news news/
         cat articles.jsonl | danvan-search index -
     """
-    from .index import SearchIndex
-    from .ingestion import read_sources
+    from tqdm import tqdm
 
-    if overwrite or not SearchIndex.exists(index_path):
-        ix = SearchIndex.create(index_path, overwrite=overwrite)
-    else:
-        ix = SearchIndex.open(index_path)
-    with ix:
-        report = ix.index_documents(read_sources(list(sources)), on_document=_progress())
-    if sys.stderr.isatty():
-        click.echo("\r\033[K", nl=False, err=True)
+    from .index import SearchIndex
+    from .ingestion import count_inputs
+
+    shown = _terminal() and not quiet
+    total = count_inputs(sources) if shown else None
+    with tqdm(total=total, disable=not shown, unit=" docs", desc="indexing", leave=False,
+              file=sys.stderr, dynamic_ncols=True) as bar:
+        report = SearchIndex.build(
+            index_path, sources, overwrite=overwrite, sync=sync, lock_timeout=lock_timeout,
+            on_document=bar.update,
+        )
     for where, why in report.skipped:
         click.echo(f"skipped {where}: {why}", err=True)
-    click.echo(
-        f"{index_path}: {report.added} added, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
-    )
+    if not quiet:
+        deleted = f", {report.deleted} deleted" if sync else ""
+        click.echo(
+            f"{index_path}: {report.added} added, {report.updated} updated, "
+            f"{report.unchanged} unchanged, {len(report.skipped)} skipped{deleted}"
+        )
     if report.skipped and not (report.written or report.unchanged):
         _fail("no document could be indexed (see the skipped inputs above)")
 
 
-def _progress() -> Callable[[], None] | None:
-    if not sys.stderr.isatty():
-        return None
-    count = 0
-
-    def tick() -> None:
-        nonlocal count
-        count += 1
-        if count % 50 == 0:
-            click.echo(f"\rindexing: {count} documents read", nl=False, err=True)
-
-    return tick
-
-
-@main.command()
+@main.command(cls=_QueryCommand)
 @INDEX_OPTION
 @click.option("--limit", "-n", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Number of hits to show.")
-@click.option("--since", metavar="DATE", help="Only documents dated on or after DATE (ISO).")
-@click.option("--until", metavar="DATE", help="Only documents dated on or before DATE (ISO).")
+@click.option("--offset", type=click.IntRange(min=0), default=0,
+              help="Skip this many ranked documents first.")
+@click.option("--page", type=click.IntRange(min=1),
+              help="Show this page of --limit hits (1 is the first).")
+@click.option("--since", metavar="DATE",
+              help="Only documents dated on or after DATE (2021-03-05, 05/03/2021, 2021-03, "
+                   "2021).")
+@click.option("--until", metavar="DATE", help="Only documents dated on or before DATE.")
 @click.option("--source", multiple=True, help="Only documents from this publisher.")
 @click.option("--place", multiple=True, help="Only documents about this province or city.")
 @click.option("--cites", multiple=True, metavar="CODE", help="Only documents citing CODE.")
@@ -135,39 +185,43 @@ def _progress() -> Callable[[], None] | None:
 @click.option("--acronyms", "acronyms_file", type=click.Path(dir_okay=False, exists=True),
               help="File of more acronyms to expand, one 'ACRONYM<TAB>expansion' a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
+@QUIET_OPTION
 @click.argument("query", nargs=-1)
 def search(
-    index_path: Path, limit: int, since: str | None, until: str | None,
-    source: tuple[str, ...], place: tuple[str, ...], cites: tuple[str, ...], sort: str,
-    facets: bool, exact: bool, acronyms_file: str | None, as_json: bool,
-    query: tuple[str, ...],
+    index_path: Path, limit: int, offset: int, page: int | None, since: str | None,
+    until: str | None, source: tuple[str, ...], place: tuple[str, ...],
+    cites: tuple[str, ...], sort: str, facets: bool, exact: bool, acronyms_file: str | None,
+    as_json: bool, quiet: bool, query: tuple[str, ...],
 ) -> None:
     """Search the index; QUERY may be typed with or without accents.
 
     Words are all optional (documents with all of them rank first); "quoted phrase",
-    -word, -"phrase", OR and title:word are understood. With filters and no QUERY,
-    lists the matching documents, newest first. Words typed as Telex/VNI keystrokes or
-    misspelt are corrected, accents are restored, acronyms (UBND, MTTQ...) expand both
-    ways, unless --exact.
+    -word, -"phrase", OR and title:word are understood (a QUERY may start with -).
+    With filters and no QUERY, lists the matching documents, newest first. Words typed
+    as Telex/VNI keystrokes or misspelt are corrected, accents are restored, acronyms
+    (UBND, MTTQ...) expand both ways, unless --exact.
 
     \b
     Examples:
         danvan-search search "dan van kheo"
-        danvan-search search '"Dân vận khéo" -Huế' --limit 3
-        danvan-search search dân vận --since 2021-01-01 --place "Thừa Thiên Huế" --facets
+        danvan-search search '"Dân vận khéo" -Huế' --limit 3 --page 2
+        danvan-search search dân vận --since 2021 --place "Thừa Thiên Huế" --facets
         danvan-search search --cites 25-NQ/TW --json
         danvan-search search mttq vieejt nam
     """
     if not query and not (since or until or source or place or cites):
         raise click.UsageError("give a QUERY, or a filter (--since, --place, ...) to list by")
-    ix = _open_for_search(index_path, acronyms_file)
+    if page is not None and offset:
+        raise click.UsageError("give --offset or --page, not both")
+    ix = _open_for_search(index_path, acronyms_file, quiet)
     with ix:
         results = ix.search(
-            " ".join(query), limit=limit, since=since, until=until, source=source,
-            place=place, cites=cites, sort=sort, facets=facets, exact=exact,
+            " ".join(query), limit=limit, offset=offset, page=page, since=since, until=until,
+            source=source, place=place, cites=cites, sort=sort,  # type: ignore[arg-type]
+            facets=facets, exact=exact,
         )
     if as_json:
-        click.echo(json.dumps(_results_json(results), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
     bold = sys.stdout.isatty()
     if results.corrected_from:
@@ -175,11 +229,11 @@ def search(
         click.echo(f"Search instead for:  {results.corrected_from}  (--exact)\n")
     elif results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}\n")
-    if not results.hits:
+    if not results.total:
         click.echo(f"No documents match {results.query!r}." if results.query
                    else "No documents match these filters.")
     else:
-        click.echo(f"{results.total} documents match; showing {len(results)}.\n")
+        click.echo(results.summary() + "\n")
     for hit in results:
         click.echo(_hit_heading(hit, bold))
         click.echo("   " + _render(hit.snippet, bold))
@@ -195,9 +249,9 @@ def _print_facets(facets: Any, top: int = 10) -> None:
             click.echo(f"{name + ':':8} {shown}")
 
 
-def _open_for_search(index_path: Path, acronyms_file: str | None = None) -> Any:
+def _open_for_search(index_path: Path, acronyms_file: str | None = None,
+                     quiet: bool = False) -> Any:
     from .index import SearchIndex
-    from .ingestion import read_sources
 
     if (
         index_path == DEFAULT_INDEX
@@ -205,10 +259,12 @@ def _open_for_search(index_path: Path, acronyms_file: str | None = None) -> Any:
         and SEEDS_DIR.is_dir()
     ):
         # The embedded default: the first command of the README works on a fresh clone.
-        click.echo(f"No index at {index_path} yet: building it from {SEEDS_DIR}/ …", err=True)
-        with SearchIndex.create(index_path) as ix:
-            report = ix.index_documents(read_sources([str(SEEDS_DIR)]))
-        click.echo(f"Indexed {report.written} documents.", err=True)
+        if not quiet:
+            click.echo(f"No index at {index_path} yet: building it from {SEEDS_DIR}/ …",
+                       err=True)
+        report = SearchIndex.build(index_path, [str(SEEDS_DIR)])
+        if not quiet:
+            click.echo(f"Indexed {_count(report.written, 'document')}.", err=True)
     return SearchIndex.open(index_path, acronyms=acronyms_file)
 
 
@@ -225,32 +281,13 @@ def _render(snippet: Any, bold: bool) -> str:
     return snippet.render(before="[", after="]")
 
 
-def _results_json(results: Any) -> dict[str, Any]:
-    return {
-        "query": results.query,
-        "suggestion": results.suggestion,
-        "corrected_from": results.corrected_from,
-        "total": results.total,
-        "facets": {name: [list(c) for c in counts] for name, counts in results.facets.items()},
-        "hits": [
-            {
-                "id": hit.id,
-                "rank": hit.rank,
-                "score": round(hit.score, 4),
-                "title": hit.title,
-                "date": hit.date.isoformat() if hit.date else None,
-                "source": hit.source,
-                "url": hit.url,
-                "author": hit.author,
-                "places": list(hit.places),
-                "cites": list(hit.cites),
-                "snippet": hit.snippet.text,
-                "snippet_highlights": [list(s) for s in hit.snippet.highlights],
-                "highlights": [list(s) for s in hit.highlights],
-            }
-            for hit in results
-        ],
-    }
+def _document_id(ix: Any, given: str) -> str:
+    """An id as given, or the id of the text file it names (``seeds/x.txt``)."""
+    from .ingestion import file_id
+
+    if given not in ix and Path(given).is_file():
+        return file_id(given)
+    return given
 
 
 @main.command()
@@ -259,21 +296,20 @@ def _results_json(results: Any) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.argument("doc_id")
 def show(index_path: Path, raw: bool, as_json: bool, doc_id: str) -> None:
-    """Print the stored document DOC_ID: its metadata and (cleaned) text.
+    """Print the stored document DOC_ID (an id, or the text file it was read from): its
+    metadata and (cleaned) text.
 
     \b
     Examples:
-        danvan-search show 004_1d921b9e94ebeb4d
-        danvan-search show --raw 004_1d921b9e94ebeb4d
+        danvan-search show seeds/004_1d921b9e94ebeb4d.txt
+        danvan-search show --raw seeds/004_1d921b9e94ebeb4d.txt
     """
     from .index import SearchIndex
 
     with SearchIndex.open(index_path) as ix:
-        doc = ix.get(doc_id)
+        doc = ix.get(_document_id(ix, doc_id))
     if as_json:
-        data = asdict(doc)
-        data["date"] = doc.date.isoformat() if doc.date else None
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(json.dumps(doc.to_dict(), ensure_ascii=False, indent=2))
         return
     for label, value in (
         ("id", doc.id), ("title", doc.title), ("date", doc.date), ("source", doc.source),
@@ -308,21 +344,25 @@ def stats(index_path: Path) -> None:
 
 @main.command()
 @INDEX_OPTION
+@LOCK_TIMEOUT_OPTION
+@QUIET_OPTION
 @click.argument("doc_ids", nargs=-1, required=True)
-def delete(index_path: Path, doc_ids: tuple[str, ...]) -> None:
-    """Delete the documents DOC_IDS from the index.
+def delete(index_path: Path, lock_timeout: float, quiet: bool, doc_ids: tuple[str, ...]) -> None:
+    """Delete the documents DOC_IDS (ids, or the text files they were read from).
 
     \b
     Example:
-        danvan-search delete 004_1d921b9e94ebeb4d
+        danvan-search delete seeds/004_1d921b9e94ebeb4d.txt
     """
     from .index import SearchIndex
 
-    with SearchIndex.open(index_path) as ix:
-        missing = [doc_id for doc_id in doc_ids if doc_id not in ix]
-        deleted = ix.delete(d for d in doc_ids if d not in missing)
+    with SearchIndex.open(index_path, lock_timeout=lock_timeout) as ix:
+        ids = [_document_id(ix, doc_id) for doc_id in doc_ids]
+        missing = [given for given, doc_id in zip(doc_ids, ids, strict=True) if doc_id not in ix]
+        deleted = ix.delete([doc_id for doc_id in ids if doc_id in ix])
     note = f"; not in the index: {', '.join(missing)}" if missing else ""
-    click.echo(f"{deleted} deleted{note}")
+    if not quiet or missing:
+        click.echo(f"{deleted} deleted{note}")
 
 
 @main.command()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,54 @@ class Document:
             raw=data.get("raw") if isinstance(data.get("raw"), str) else None,
         )
 
+    @classmethod
+    def from_page(
+        cls,
+        text: str,
+        id: str,
+        *,
+        title: str | None = None,
+        date: str | dt.date | None = None,
+        source: str | None = None,
+        url: str | None = None,
+        author: str | None = None,
+        places: Sequence[str] = (),
+        cites: Sequence[str] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> Document:
+        """A page copied from a news site, site and all, as a document: the body is
+        cleaned of the site's chrome (menus, share buttons, related news...), and the
+        title, date, source, author, places and cited documents are read from the page
+        where not given (what is given wins). ``raw`` keeps the page as read when the
+        body differs from it. Raises :class:`InvalidDocumentError` like
+        :meth:`from_dict`.
+        """
+        fields = {"title": title, "date": date, "source": source, "url": url,
+                  "author": author, "places": list(places), "cites": list(cites)}
+        return cls.from_dict({**(extra or {}), **fields, "id": id, "body": text}).page_read()
+
+    def page_read(self) -> Document:
+        """This document with its body read as a page (see :meth:`from_page`); the same
+        document comes out of the same page whichever way it came in (the command
+        line, ``from_page``, ``add(..., pages=True)``)."""
+        from dataclasses import replace
+
+        from .metadata import extract_metadata  # page rules: loaded when pages are read
+
+        meta = extract_metadata(self.body, title=self.title)
+        body = meta.body or self.body
+        return replace(
+            self,
+            body=body,
+            raw=self.raw or (self.body if body != self.body else None),
+            title=self.title or meta.title,
+            date=self.date or meta.date,
+            source=self.source or meta.source,
+            author=self.author or meta.author,
+            places=self.places or meta.places,
+            cites=self.cites or meta.cites,
+        )
+
     def content_hash(self) -> str:
         """A digest of everything indexed, to skip documents that did not change."""
         payload = json.dumps(
@@ -83,7 +132,9 @@ class Document:
 
 
 def parse_date(value: Any, doc_id: str = "?") -> dt.date | None:
-    """Accept ``None``, a :class:`datetime.date`/``datetime`` or an ISO date string."""
+    """Accept ``None``, a :class:`datetime.date`/``datetime``, an ISO date (``2021-03-05``,
+    also with a time: ``2021-03-05T10:13:00``) or a date in Vietnamese order, day first
+    (``05/03/2021``, ``5-3-2021``, ``05.03.2021``, also followed by a time ``10:13``)."""
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -91,13 +142,31 @@ def parse_date(value: Any, doc_id: str = "?") -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
+        date = _date_from_text(value.strip())
+        if date is not None:
+            return date
     raise InvalidDocumentError(
-        f'document {doc_id!r}: "date" must be an ISO date such as 2021-03-05, got {value!r}'
+        f'document {doc_id!r}: "date" must be a date such as 2021-03-05 or 05/03/2021, '
+        f"got {value!r}"
     )
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+
+
+def _date_from_text(text: str) -> dt.date | None:
+    day_first = _DAY_FIRST.fullmatch(text)
+    try:
+        if day_first:
+            day, month, year = (int(part) for part in day_first.groups())
+            return dt.date(year, month, day)
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        if len(text) > 10 and text[10] in "T ":
+            return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+    return None
 
 
 def _optional_text(data: Mapping[str, Any], key: str, doc_id: str) -> str | None:

@@ -8,9 +8,12 @@ Facets count the values as written.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -67,12 +70,7 @@ class Filters:
         place: Values = None,
         cites: Values = None,
     ) -> Filters:
-        try:
-            start, end = parse_date(since), parse_date(until)
-        except ValueError:
-            raise InvalidQueryError(
-                f"since/until must be ISO dates such as 2021-01-31, got {since!r} / {until!r}"
-            ) from None
+        start, end = date_bound(since, "since"), date_bound(until, "until")
         if start and end and start > end:
             raise InvalidQueryError(f"since ({start}) is after until ({end})")
         return cls(start, end, _values(source), _values(place), _values(cites))
@@ -95,6 +93,33 @@ class Filters:
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+_YEAR_MONTH = re.compile(r"(\d{4})(?:-(\d{1,2}))?|(\d{1,2})[/.-](\d{4})")
+
+
+def date_bound(value: str | dt.date | None, name: Literal["since", "until"]) -> dt.date | None:
+    """The first (``since``) or last (``until``) day ``value`` names: a date (ISO or
+    day first, see :func:`parse_date`), a month (``2021-03``, ``03/2021``) or a year."""
+    if isinstance(value, str):
+        text = value.strip()
+        period = _YEAR_MONTH.fullmatch(text)
+        if period:
+            year = int(period[1] or period[4])
+            month = period[2] or period[3]
+            first = int(month) if month else 1
+            last = int(month) if month else 12
+            if 1 <= first <= 12 and year >= dt.MINYEAR:
+                if name == "since":
+                    return dt.date(year, first, 1)
+                return dt.date(year, last, calendar.monthrange(year, last)[1])
+    try:
+        return parse_date(value)
+    except ValueError:
+        raise InvalidQueryError(
+            f"{name} must be a date such as 2021-01-31 or 31/01/2021, a month (2021-01) or "
+            f"a year (2021), not {value!r}"
+        ) from None
 
 
 def _values(value: Values) -> tuple[str, ...]:

@@ -7,15 +7,17 @@ on error, so an interrupted run leaves the index as it was at its last commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from whoosh.index import FileIndex, LockError
 from whoosh.query import Every
@@ -39,7 +41,7 @@ from .metadata import normalize_code
 from .query import prepare_query_text
 from .readers import ReadingPool
 from .schema import build_schema, index_metadata
-from .searching import SearchResults, StoredDocument, run_search
+from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import create_index, has_index, open_index, open_writer
 
 METADATA_FILE = "danvan.json"
@@ -51,6 +53,20 @@ PARALLEL_BATCH = 50
 DEFAULT_LOCK_TIMEOUT = 10.0
 #: Searchers an open index keeps at most: calls searching at once beyond it wait.
 DEFAULT_SEARCHERS = 4
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class _Step:
+    """How one indexing run treats each item."""
+
+    report: IndexingReport
+    skip_invalid: bool
+    pages: bool
+    done: Callable[[], object]
 
 
 class _Batch:
@@ -69,6 +85,8 @@ class IndexingReport:
     updated: int = 0
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
+    #: Documents removed because their files are gone (``sync``).
+    deleted: int = 0
 
     @property
     def written(self) -> int:
@@ -228,31 +246,38 @@ class SearchIndex:
                 writer.cancel()
             raise
 
-    def add(self, documents: Iterable[Document | Mapping[str, Any]]) -> int:
+    def add(
+        self, documents: Iterable[Document | Mapping[str, Any]], *, pages: bool = False
+    ) -> int:
         """Index documents (dicts or :class:`Document`); return how many were written.
 
         A document whose id is already in the index replaces it; one that is identical
-        to what the index holds is not written again. Raises
+        to what the index holds is not written again. With ``pages``, each body is read
+        as a page copied from a site (:meth:`Document.from_page`: cleaned, metadata
+        found where not given), as the command line reads files. Raises
         :class:`InvalidDocumentError` on the first invalid document, before committing
         anything; use :meth:`index_documents` to skip and report bad ones instead.
         """
-        return self.index_documents(documents, skip_invalid=False).written
+        return self.index_documents(documents, skip_invalid=False, pages=pages).written
 
     def index_documents(
         self,
         documents: Iterable[Document | Mapping[str, Any] | tuple[str, Exception]],
         *,
+        pages: bool = False,
         skip_invalid: bool = True,
-        on_document: Callable[[], None] | None = None,
+        on_document: Callable[[], object] | None = None,
         procs: int | None = None,
     ) -> IndexingReport:
         """Index documents in one commit and report what happened to each.
 
         Items may also be ``(where, error)`` pairs from a reader that could not make a
-        document out of its input: they are recorded as skipped. With ``skip_invalid``,
-        an invalid document is skipped and reported instead of raising. ``procs`` is the
-        number of processes that analyse documents; by default one per core when there
-        are more than a few hundred documents.
+        document out of its input: they are recorded as skipped. ``pages``: as in
+        :meth:`add`. With ``skip_invalid``, an invalid document is skipped and reported
+        instead of raising. ``on_document`` is called once for each item done (written,
+        unchanged or skipped). ``procs`` is the number of processes that analyse
+        documents; by default one per core when there are more than a few hundred
+        documents. Nothing is committed when nothing changed.
         """
         report = IndexingReport()
         known: dict[str, str] | None = None
@@ -262,11 +287,80 @@ class SearchIndex:
             many = len(head) == PARALLEL_MIN_DOCUMENTS
             procs = (os.cpu_count() or 1) if many else 1
             pending = chain(head, pending)
+        step = _Step(report, skip_invalid, pages, on_document or _nothing)
         while pending is not None:
             with self._writing(procs) as batch:
                 if known is None:  # read with the lock held: no commit can change it
                     known = self._known_hashes()
-                pending = self._write(batch, pending, known, report, skip_invalid, on_document)
+                pending = self._write(batch, pending, known, step)
+        return report
+
+    def index_sources(
+        self,
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        sync: bool = False,
+        on_document: Callable[[], object] | None = None,
+        procs: int | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> IndexingReport:
+        """Index files as ``danvan-search index`` does: a text file is a page (see
+        :meth:`Document.from_page`) whose id is its absolute path; a ``.jsonl`` file
+        holds one document a line; a directory is read recursively; ``-`` is JSONL on
+        ``stdin``. Bad inputs are skipped and reported.
+
+        With ``sync``, the documents of text files below a directory among ``sources``
+        whose files no longer exist are deleted too (counted in ``deleted``).
+        """
+        from .ingestion import file_id, read_sources
+
+        names = [os.fspath(source) for source in sources]
+        report = self.index_documents(read_sources(names, stdin=stdin),
+                                      on_document=on_document, procs=procs)
+        if sync:
+            gone = [
+                doc_id
+                for name in names
+                if name != "-" and Path(name).is_dir()
+                for doc_id in self._ids_below(file_id(name) + "/")
+                if not Path(doc_id).is_file()
+            ]
+            if gone:
+                report.deleted = self.delete(gone)
+        return report
+
+    @classmethod
+    def build(
+        cls,
+        path: str | os.PathLike[str],
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        overwrite: bool = False,
+        sync: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        on_document: Callable[[], object] | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> IndexingReport:
+        """:meth:`index_sources` into the index at ``path``, made if missing: what
+        ``danvan-search index`` runs. A new index is built aside and put in place only
+        when a document was indexed, so a run that indexes nothing leaves no empty
+        index; with ``overwrite``, the index at ``path`` stays as it was until the new
+        one is complete (and if nothing was indexed).
+        """
+        path = Path(path)
+        if not overwrite and cls.exists(path):
+            with cls.open(path, lock_timeout=lock_timeout) as ix:
+                return ix.index_sources(sources, sync=sync, on_document=on_document,
+                                        stdin=stdin)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.new-", dir=path.parent))
+        try:
+            with cls.create(staging, lock_timeout=lock_timeout) as ix:
+                report = ix.index_sources(sources, on_document=on_document, stdin=stdin)
+            if report.written:
+                _replace_directory(staging, path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         return report
 
     def _write(
@@ -274,43 +368,45 @@ class SearchIndex:
         batch: _Batch,
         items: Iterator[Any],
         known: dict[str, str],
-        report: IndexingReport,
-        skip_invalid: bool,
-        on_document: Callable[[], None] | None,
+        step: _Step,
     ) -> Iterator[Any] | None:
         """Write items until they run out (None) or until a document repeats an id
         written by this same writer, which cannot replace what it has not committed: the
         rest, that document first, is returned for a writer of its own."""
         written: set[str] = set()
+        report = step.report
         for item in items:
             if isinstance(item, tuple):
                 report.skipped.append((item[0], str(item[1])))
+                step.done()
                 continue
             try:
                 doc = item if isinstance(item, Document) else Document.from_dict(item)
             except InvalidDocumentError as error:
-                if not skip_invalid:
+                if not step.skip_invalid:
                     raise
                 report.skipped.append((str(_describe(item)), str(error)))
+                step.done()
                 continue
             if doc.id in written:
                 return chain([doc], items)
-            if on_document is not None:
-                on_document()
+            if step.pages:
+                doc = doc.page_read()
             digest = doc.content_hash()
             previous = known.get(doc.id)
             if previous == digest:
                 report.unchanged += 1
-                continue
-            if previous is None:
+            elif previous is None:
                 batch.writer.add_document(**_fields(doc, digest))
                 report.added += 1
             else:
                 batch.writer.update_document(**_fields(doc, digest))
                 report.updated += 1
-            batch.changed = True
-            known[doc.id] = digest
-            written.add(doc.id)
+            if previous != digest:
+                batch.changed = True
+                known[doc.id] = digest
+                written.add(doc.id)
+            step.done()
         return None
 
     def delete(self, ids: str | Iterable[str]) -> int:
@@ -351,8 +447,16 @@ class SearchIndex:
         return StoredDocument.from_stored(fields["doc"])
 
     def ids(self) -> list[str]:
+        """Every document's id, sorted."""
+        return self._ids_below("")
+
+    def _ids_below(self, prefix: str) -> list[str]:
         with self._readings.borrow() as reading:
-            return sorted(fields["id"] for fields in reading.searcher.all_stored_fields())
+            searcher = reading.searcher
+            candidates = [term.decode("utf-8") if isinstance(term, bytes) else term
+                          for term in searcher.reader().expand_prefix("id", prefix)]
+            # Terms outlive their documents until segments merge: keep the live ones.
+            return sorted(i for i in candidates if searcher.document_number(id=i) is not None)
 
     def stats(self) -> IndexStats:
         meta = index_metadata()
@@ -360,18 +464,45 @@ class SearchIndex:
         return IndexStats(self.path, len(self), size, meta["format_version"],
                           meta["analysis_version"])
 
-    def search(self, query: str | None, limit: int = 10, **options: Any) -> SearchResults:
-        """Run a ranked query.
+    def search(
+        self,
+        query: str | None,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        page: int | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
+        cites: str | Sequence[str] | None = None,
+        sort: Sort = "relevance",
+        facets: bool = False,
+        exact: bool = False,
+    ) -> SearchResults:
+        """Run a ranked query; return ``limit`` hits, after the first ``offset`` (or on
+        ``page``, counted from 1: ``offset = (page - 1) * limit``).
 
-        Options: ``since``, ``until`` (ISO dates or ``datetime.date``), ``source``,
-        ``place``, ``cites`` (a value or a list), ``sort="date"``, ``facets=True``,
-        ``exact=True`` (no query assistance); see
+        ``since``/``until``: ISO dates (``2021-03-05``), a year (``2021``) or a month
+        (``2021-03``), or :class:`datetime.date`; inclusive (``until="2021"`` ends on
+        2021-12-31). ``source``, ``place``, ``cites``: a value or a list. ``sort="date"``:
+        newest first. ``facets=True``: counts by year, source, place, cited document.
+        ``exact=True``: no query assistance. See
         :func:`danvan_search.searching.run_search`.
         """
-        options.setdefault("acronyms", self.acronyms)
+        if page is not None:
+            if offset:
+                raise ValueError("search(): give offset or page, not both")
+            if not isinstance(page, int) or page < 1:
+                raise ValueError(f"search(): page counts from 1, not {page!r}")
+            offset = (page - 1) * limit
         with self._readings.borrow() as reading:
-            return run_search(reading.searcher, query, limit=limit, scorer=reading.scorer(),
-                              lexicon=reading.lexicon, **options)
+            return run_search(
+                reading.searcher, query, limit, offset=offset, since=since, until=until,
+                source=source, place=place, cites=cites, sort=sort, facets=facets,
+                exact=exact, acronyms=self.acronyms, scorer=reading.scorer(),
+                lexicon=reading.lexicon,
+            )
 
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown
@@ -386,6 +517,17 @@ class SearchIndex:
             results = reading.searcher.search(Every(), limit=1, groupedby=facet_spec(),
                                               maptype=Count)
             return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+
+
+def _replace_directory(new: Path, path: Path) -> None:
+    """Put the directory ``new`` where ``path`` is, the old one (if any) removed after."""
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+        path.rename(old / path.name)
+        new.rename(path)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(path)
 
 
 def _acronyms(extra: Acronyms | str | os.PathLike[str] | None) -> Acronyms:

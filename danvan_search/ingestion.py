@@ -2,7 +2,11 @@
 
 Readers never stop at a bad input: what cannot become a document is yielded as a
 ``(where, error)`` pair (file, and line for JSONL) for the indexer to report, and
-everything else is indexed.
+everything else is indexed. Texts are read as pages (:meth:`Document.from_page`).
+
+A text file's id is its absolute path (:func:`file_id`): the same whichever directory
+the command ran in and whichever argument named the file, and never the same for two
+files.
 
 Text encodings seen in Vietnamese archives: UTF-8 (with or without BOM), UTF-16 with
 BOM (the VNTC corpus), and Windows-1258 from old office files; the latter writes tone
@@ -13,15 +17,14 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import sys
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 from .documents import Document
 from .errors import DanvanError, InvalidDocumentError
-from .metadata import extract_metadata
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
@@ -33,7 +36,13 @@ class UnreadableInputError(DanvanError, ValueError):
     """A file could not be turned into text (binary, empty, unknown encoding)."""
 
 
-def read_sources(sources: list[str], stdin: BinaryIO | None = None) -> Iterator[Item]:
+def file_id(path: str | os.PathLike[str]) -> str:
+    """The id of the document read from a text file: its absolute path, symbolic links
+    resolved, with ``/`` between parts."""
+    return Path(path).resolve().as_posix()
+
+
+def read_sources(sources: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Item]:
     """Documents from each source in turn: a file, a directory (recursively) or ``-``."""
     for source in sources:
         if source == "-":
@@ -43,31 +52,55 @@ def read_sources(sources: list[str], stdin: BinaryIO | None = None) -> Iterator[
         if path.is_dir():
             yield from read_directory(path)
         elif path.exists():
-            yield from read_file(path, path.stem)
+            yield from read_file(path)
         else:
             yield (source, UnreadableInputError("no such file or directory"))
 
 
+def count_inputs(sources: Sequence[str]) -> int | None:
+    """How many items :func:`read_sources` will yield, give or take blank lines (for a
+    progress bar); None when a source is standard input."""
+    if "-" in sources:
+        return None
+    count = 0
+    for source in sources:
+        path = Path(source)
+        paths = _listing(path) if path.is_dir() else [path]
+        for item in paths:
+            if item.suffix.lower() in JSONL_SUFFIXES:
+                try:
+                    with item.open("rb") as stream:
+                        count += sum(1 for line in stream if line.strip())
+                except OSError:
+                    count += 1
+            else:
+                count += 1
+    return count
+
+
+def _listing(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
 def read_directory(root: Path) -> Iterator[Item]:
-    """Every text and JSONL file below ``root``; a text file's id is its path relative
-    to ``root`` without the suffix (``2021/bao-cao``)."""
+    """Every text and JSONL file below ``root`` (names starting with a dot, such as
+    editor backups, are left out)."""
     try:
-        paths = sorted(p for p in root.rglob("*") if p.is_file())
+        paths = _listing(root)
     except OSError as error:
         yield (str(root), UnreadableInputError(f"cannot list directory: {error.strerror}"))
         return
     for path in paths:
-        if path.name.startswith("."):
-            continue  # editor backups, .gitkeep, .DS_Store
         if path.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
             yield (str(path), UnreadableInputError(
                 f"not a text (.txt) or JSONL (.jsonl) file: {path.suffix or 'no suffix'}"))
             continue
-        yield from read_file(path, path.relative_to(root).with_suffix("").as_posix())
+        yield from read_file(path)
 
 
-def read_file(path: Path, doc_id: str) -> Iterator[Item]:
-    """One file: JSONL by suffix, anything else as one plain-text document."""
+def read_file(path: Path) -> Iterator[Item]:
+    """One file: JSONL by suffix, anything else as one page of text (its id:
+    :func:`file_id`)."""
     if path.suffix.lower() in JSONL_SUFFIXES:
         try:
             with path.open("rb") as stream:
@@ -83,36 +116,7 @@ def read_file(path: Path, doc_id: str) -> Iterator[Item]:
     except UnreadableInputError as error:
         yield (str(path), error)
         return
-    yield document_from_text(text, doc_id)
-
-
-def document_from_text(text: str, doc_id: str) -> Document:
-    """A page of text as a document: site chrome cleaned from the body, metadata
-    (title, date, source, author, places, cited documents) extracted; the text as read
-    is kept as ``raw``."""
-    meta = extract_metadata(text)
-    return Document(
-        id=doc_id, body=meta.body or text, title=meta.title, date=meta.date,
-        source=meta.source, author=meta.author, places=meta.places, cites=meta.cites, raw=text,
-    )
-
-
-def enrich(doc: Document) -> Document:
-    """Fill what a JSONL document does not give from its body; given fields win."""
-    meta = extract_metadata(doc.body, title=doc.title)
-    if not meta.body:
-        return doc
-    return replace(
-        doc,
-        body=meta.body,
-        raw=doc.raw or (doc.body if meta.body != doc.body else None),
-        title=doc.title or meta.title,
-        date=doc.date or meta.date,
-        source=doc.source or meta.source,
-        author=doc.author or meta.author,
-        places=doc.places or meta.places,
-        cites=doc.cites or meta.cites,
-    )
+    yield Document.from_page(text, file_id(path))
 
 
 def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
@@ -132,7 +136,7 @@ def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
             yield (where, InvalidDocumentError(f"not valid JSON ({error.msg})"))
             continue
         try:
-            yield enrich(Document.from_dict(data))
+            yield Document.from_dict(data).page_read()
         except InvalidDocumentError as error:
             yield (where, error)
 

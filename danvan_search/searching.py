@@ -7,9 +7,10 @@ after it closes (Whoosh's own hits die with their searcher).
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from whoosh import query as wq
 from whoosh.scoring import BM25F
@@ -25,6 +26,9 @@ from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 if TYPE_CHECKING:
     from .scoring import ArrayScorer
+
+#: How hits are ordered: by relevance, or by date (newest first).
+Sort = Literal["relevance", "date"]
 
 #: Whoosh's BM25F, with title length normalised less than body length (titles are short
 #: and of similar length; a long body should not lose much for its length alone).
@@ -58,6 +62,18 @@ class DocumentMetadata:
             "cites": tuple(stored.get("cites") or ()),
         }
 
+    def _metadata_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "date": self.date.isoformat() if self.date else None,
+            "source": self.source,
+            "url": self.url,
+            "author": self.author,
+            "places": list(self.places),
+            "cites": list(self.cites),
+        }
+
 
 @dataclass(frozen=True)
 class StoredDocument(DocumentMetadata):
@@ -76,6 +92,16 @@ class StoredDocument(DocumentMetadata):
             raw=stored.get("raw"),
         )
 
+    def to_dict(self) -> dict[str, Any]:
+        """The document as JSON-ready values (the date as an ISO string, lists for
+        tuples); ``extra`` as it was given."""
+        return {**self._metadata_dict(), "body": self.body, "extra": dict(self.extra),
+                "raw": self.raw}
+
+    def __repr__(self) -> str:
+        return (f"StoredDocument(id={self.id!r}, title={_short(self.title)!r}, "
+                f"date={_iso(self.date)}, body={_short(self.body)!r})")
+
 
 @dataclass(frozen=True)
 class Hit(DocumentMetadata):
@@ -88,11 +114,29 @@ class Hit(DocumentMetadata):
     highlights: tuple[Span, ...] = ()
     title_highlights: tuple[Span, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """The hit as JSON-ready values: metadata (the date as an ISO string), the
+        snippet's text and its highlights, highlights in the body and the title."""
+        return {
+            "rank": self.rank,
+            "score": self.score,
+            **self._metadata_dict(),
+            "snippet": self.snippet.text,
+            "snippet_highlights": [list(span) for span in self.snippet.highlights],
+            "highlights": [list(span) for span in self.highlights],
+            "title_highlights": [list(span) for span in self.title_highlights],
+        }
+
+    def __repr__(self) -> str:
+        return (f"Hit(rank={self.rank}, id={self.id!r}, score={self.score:.3f}, "
+                f"title={_short(self.title)!r}, date={_iso(self.date)})")
+
 
 @dataclass(frozen=True)
 class SearchResults:
     """Ranked hits of one query. Iterate it for :class:`Hit` objects; ``total`` counts
-    every matching document, ``len()`` the hits returned."""
+    every matching document, ``len()`` the hits returned, which start after the first
+    ``offset`` (their ranks count from ``offset + 1``)."""
 
     query: str  # as searched: the typed query, or its correction
     hits: tuple[Hit, ...]
@@ -104,6 +148,8 @@ class SearchResults:
     #: With ``facets=True``: ``{"year"|"source"|"place"|"cites": ((value, count), ...)}``,
     #: largest first, over every matching document.
     facets: Mapping[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)
+    #: How many ranked documents come before the first hit (paging).
+    offset: int = 0
 
     def __iter__(self) -> Iterator[Hit]:
         return iter(self.hits)
@@ -111,8 +157,72 @@ class SearchResults:
     def __len__(self) -> int:
         return len(self.hits)
 
-    def __getitem__(self, index: int) -> Hit:
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Hit, ...]: ...
+    def __getitem__(self, index: int | slice) -> Hit | tuple[Hit, ...]:
         return self.hits[index]
+
+    def summary(self) -> str:
+        """One line: "1 document matches; showing 1." or "12 documents match; showing
+        11-12." (ranks), or "No documents match."."""
+        if not self.total:
+            return "No documents match."
+        matches = "1 document matches" if self.total == 1 else f"{self.total} documents match"
+        if not self.hits:
+            return f"{matches}; none after {self.offset}."
+        first, last = self.hits[0].rank, self.hits[-1].rank
+        shown = str(last) if first == 1 else f"{first}-{last}" if first < last else str(first)
+        return f"{matches}; showing {shown}."
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results as JSON-ready values (``json.dumps(results.to_dict())``)."""
+        return {
+            "query": self.query,
+            "suggestion": self.suggestion,
+            "corrected_from": self.corrected_from,
+            "total": self.total,
+            "offset": self.offset,
+            "facets": {name: [[value, count] for value, count in counts]
+                       for name, counts in self.facets.items()},
+            "hits": [hit.to_dict() for hit in self.hits],
+        }
+
+    def __repr__(self) -> str:
+        ranks = f"{self.hits[0].rank}-{self.hits[-1].rank}" if self.hits else "none"
+        return f"<SearchResults {self.query!r}: {self.total} matching, hits {ranks}>"
+
+    def _repr_html_(self) -> str:
+        """A table of the hits, for notebooks."""
+        rows = "".join(
+            "<tr>"
+            f"<td>{hit.rank}</td>"
+            f"<td><b>{html.escape(hit.title or hit.id)}</b><br>"
+            f"<small>{html.escape(', '.join(str(x) for x in (hit.date, hit.source) if x))}"
+            f" [{html.escape(hit.id)}]</small></td>"
+            f"<td>{hit.snippet.html()}</td>"
+            "</tr>"
+            for hit in self.hits
+        )
+        note = ""
+        if self.corrected_from:
+            note = f"<p>Showing results for: {html.escape(self.query)}</p>"
+        elif self.suggestion:
+            note = f"<p>Did you mean: {html.escape(self.suggestion)}</p>"
+        return (f"{note}<p>{html.escape(self.summary())}</p>"
+                "<table><tr><th>#</th><th>document</th><th>snippet</th></tr>"
+                f"{rows}</table>")
+
+
+def _short(text: str | None, length: int = 40) -> str | None:
+    if text is None or len(text) <= length:
+        return text
+    return text[: length - 1] + "…"
+
+
+def _iso(date: dt.date | None) -> str:
+    return date.isoformat() if date else "None"
 
 
 def run_search(
@@ -120,27 +230,31 @@ def run_search(
     query: str | None,
     limit: int = 10,
     *,
+    offset: int = 0,
     since: str | dt.date | None = None,
     until: str | dt.date | None = None,
     source: str | Sequence[str] | None = None,
     place: str | Sequence[str] | None = None,
     cites: str | Sequence[str] | None = None,
-    sort: Literal["relevance", "date"] = "relevance",
+    sort: Sort = "relevance",
     facets: bool = False,
     exact: bool = False,
     acronyms: Acronyms | None = None,
     scorer: ArrayScorer | None = None,
     lexicon: Lexicon | None = None,
 ) -> SearchResults:
-    """Parse ``query``, run it and copy the top ``limit`` hits out of the searcher.
+    """Parse ``query``, run it and copy ``limit`` hits, after the first ``offset``, out
+    of the searcher.
 
     ``scorer`` and ``lexicon`` (one each per searcher, kept between queries) keep the
     postings and term statistics of earlier queries.
 
-    ``since``/``until`` (ISO dates, inclusive), ``source``, ``place`` and ``cites`` (a
-    value or a list of them) restrict the results; ``sort="date"`` orders them newest
-    first; ``facets=True`` fills :attr:`SearchResults.facets` with counts by year,
-    source, place and cited document over every matching document.
+    ``since``/``until`` (dates, inclusive: see :meth:`Filters.build`), ``source``,
+    ``place`` and ``cites`` (a value or a list of them) restrict the results;
+    ``sort="date"`` orders them newest first; ``facets=True`` fills
+    :attr:`SearchResults.facets` with counts by year, source, place and cited document
+    over every matching document. A filter that matches nothing matches nothing: no
+    hits, ``total`` 0, no facet counts.
 
     Unless ``exact``, the query is assisted: Telex/VNI keystrokes and words the index
     does not know are corrected (the results are for the correction, and
@@ -153,9 +267,11 @@ def run_search(
     text, however malformed, is searched as plain text.
     """
     if limit < 1:
-        raise ValueError("limit must be at least 1")
+        raise ValueError(f"search(): limit must be at least 1, not {limit!r}")
+    if offset < 0:
+        raise ValueError(f"search(): offset must be 0 or more, not {offset!r}")
     if sort not in ("relevance", "date"):
-        raise InvalidQueryError(f'sort must be "relevance" or "date", not {sort!r}')
+        raise InvalidQueryError(f'search(): sort must be "relevance" or "date", not {sort!r}')
     restrict = Filters.build(since, until, source, place, cites)
     assistance = None
     if restrict and (query is None or not query.strip()):
@@ -173,14 +289,18 @@ def run_search(
             restored=assistance.restored if assistance else None,
         )
         highlight, main = plan.highlight, plan.query
-    suggestion = assistance.suggestion if assistance else None
-    corrected_from = assistance.typed if assistance and assistance.corrected else None
+    page = _Page(
+        text, offset, facets,
+        suggestion=assistance.suggestion if assistance else None,
+        corrected_from=assistance.typed if assistance and assistance.corrected else None,
+    )
     if main is None:
-        return SearchResults(text, (), 0, suggestion, corrected_from)
+        return page.results((), 0)
     # Imported here: numpy takes a third of the package's import time, and only
     # searches need it (not --help, not indexing).
     from .scoring import ArrayScorer, Unsupported
 
+    wanted = offset + limit
     filter_query = restrict.query()
     ranked = None
     try:
@@ -188,29 +308,55 @@ def run_search(
         if sort == "date":
             matched: frozenset[int] | None = scorer.matches(main, filter_query)
         else:
-            ranked = scorer.top(main, limit, filter_query, with_matches=facets)
+            ranked = scorer.top(main, wanted, filter_query, with_matches=facets)
             matched = ranked.matches
     except Unsupported:  # Whoosh alone, for queries the scorer does not handle
-        results = searcher.search(main, **_whoosh_options(limit, filter_query, sort, facets))
-        hits = _whoosh_hits(results, limit, highlight, by_date=sort == "date")
-        counts = _facets(results) if facets else {}
-        return SearchResults(text, hits, len(results), suggestion, corrected_from, facets=counts)
+        # Whoosh reads an empty set of allowed documents as no filter at all.
+        allowed = None if filter_query is None else set(searcher.docs_for_query(filter_query))
+        if allowed is not None and not allowed:
+            return page.results((), 0)
+        results = searcher.search(main, **_whoosh_options(wanted, allowed, sort, facets))
+        hits = _whoosh_hits(results, offset, limit, highlight, by_date=sort == "date")
+        return page.results(hits, len(results), _facets(results) if facets else None)
+    if matched is not None and not matched:
+        return page.results((), 0)
     listed = None
     if matched is not None:
         # Whoosh sorts by date and counts facets, over the documents the scorer matched:
         # its own AndNot would let excluded documents through.
         # (a set: Whoosh takes no frozenset as a filter)
-        listed = searcher.search(wq.Every(), **_whoosh_options(limit, set(matched), sort, facets))
-    counts = _facets(listed) if facets else {}
+        listed = searcher.search(wq.Every(), **_whoosh_options(wanted, set(matched), sort,
+                                                               facets))
+    counts = _facets(listed) if facets else None
     if ranked is None:  # by date
-        hits = _whoosh_hits(listed, limit, highlight, by_date=True)
-        return SearchResults(text, hits, len(matched or ()), suggestion, corrected_from,
-                             facets=counts)
+        hits = _whoosh_hits(listed, offset, limit, highlight, by_date=True)
+        return page.results(hits, len(matched or ()), counts)
+    top = list(zip(ranked.docnums, ranked.scores, strict=True))[offset:]
     hits = tuple(
         _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
-        for rank, (docnum, score) in enumerate(zip(ranked.docnums, ranked.scores, strict=True), 1)
+        for rank, (docnum, score) in enumerate(top, offset + 1)
     )
-    return SearchResults(text, hits, ranked.total, suggestion, corrected_from, facets=counts)
+    return page.results(hits, ranked.total, counts)
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What every result of one search shares, whatever path found its hits."""
+
+    query: str
+    offset: int
+    facets: bool
+    suggestion: str | None
+    corrected_from: str | None
+
+    def results(
+        self, hits: tuple[Hit, ...], total: int,
+        counts: Mapping[str, tuple[tuple[str, int], ...]] | None = None,
+    ) -> SearchResults:
+        if self.facets and counts is None:  # nothing matched: every facet is empty
+            counts = facet_counts({})
+        return SearchResults(self.query, hits, total, self.suggestion, self.corrected_from,
+                             facets=counts or {}, offset=self.offset)
 
 
 def _whoosh_options(limit: int, filter: Any, sort: str, facets: bool) -> dict[str, Any]:
@@ -223,12 +369,12 @@ def _whoosh_options(limit: int, filter: Any, sort: str, facets: bool) -> dict[st
 
 
 def _whoosh_hits(
-    results: Any, limit: int, highlight: Sequence[MatchRun], by_date: bool
+    results: Any, offset: int, limit: int, highlight: Sequence[MatchRun], by_date: bool
 ) -> tuple[Hit, ...]:
     # Sorted by date, Whoosh puts the sort key where the score was: no score then.
     return tuple(
         _hit(rank, result["doc"], highlight, 0.0 if by_date else float(result.score or 0.0))
-        for rank, result in enumerate(results[:limit], 1)
+        for rank, result in enumerate(results[offset : offset + limit], offset + 1)
     )
 
 

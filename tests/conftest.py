@@ -9,7 +9,6 @@ import pytest
 from hypothesis import settings
 
 from danvan_search import SearchIndex
-from danvan_search.ingestion import read_sources
 
 # No per-example deadline: timing belongs to benchmarks, and a shared machine would make
 # a timed test fail at random.
@@ -22,9 +21,13 @@ SEEDS = ROOT / "seeds"
 
 @pytest.fixture(scope="session")
 def seeds_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed pages, read as pages as the command line reads them, under short ids
+    (their file names without .txt) rather than their absolute paths."""
     path = tmp_path_factory.mktemp("seeds-index")
+    pages = [{"id": page.stem, "body": page.read_text(encoding="utf-8")}
+             for page in sorted(SEEDS.glob("*.txt"))]
     with SearchIndex.create(path, overwrite=True) as ix:
-        report = ix.index_documents(read_sources([str(SEEDS)]))
+        report = ix.index_documents(pages, pages=True)
     assert report.added == 5 and not report.skipped
     return path
 

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from danvan_search.cli import main
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+KIEN_GIANG_FILE = "004_1d921b9e94ebeb4d.txt"
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_search_json_is_machine_readable_with_unescaped_vietnamese(runner, seede
     assert result.exit_code == 0
     assert "Kiên Giang" in result.stdout  # not \u escapes
     data = json.loads(result.stdout)
-    assert data["hits"][0]["id"] == "004_1d921b9e94ebeb4d"
+    assert data["hits"][0]["id"] == (seeded_cwd / "seeds" / KIEN_GIANG_FILE).as_posix()
     hit = data["hits"][0]
     start, end = hit["snippet_highlights"][0]
     assert hit["snippet"][start:end] == "Kiên Giang"
@@ -61,12 +62,15 @@ def test_index_show_stats_delete(runner, tmp_path: Path):
     assert "5 added, 0 updated, 0 unchanged, 0 skipped" in result.stdout
     again = runner.invoke(main, ["index", "--index", index, str(SEEDS)])
     assert "0 added, 0 updated, 5 unchanged" in again.stdout
-    show = runner.invoke(main, ["show", "--index", index, "004_1d921b9e94ebeb4d"])
+    kien_giang = str(SEEDS / KIEN_GIANG_FILE)
+    show = runner.invoke(main, ["show", "--index", index, kien_giang])
     assert show.exit_code == 0 and "Kiên Giang tăng cường" in show.stdout
+    assert f"id:      {SEEDS.as_posix()}/{KIEN_GIANG_FILE}" in show.stdout
     stats = runner.invoke(main, ["stats", "--index", index])
     assert stats.exit_code == 0 and "documents: 5" in stats.stdout
-    delete = runner.invoke(main, ["delete", "--index", index, "004_1d921b9e94ebeb4d", "nope"])
-    assert delete.exit_code == 0 and "1 deleted" in delete.stdout and "nope" in delete.stdout
+    delete = runner.invoke(main, ["delete", "--index", index, kien_giang, "nope"])
+    assert delete.exit_code == 0
+    assert delete.stdout == "1 deleted; not in the index: nope\n"
     stats = runner.invoke(main, ["stats", "--index", index])
     assert "documents: 4" in stats.stdout
 
@@ -81,9 +85,9 @@ def test_index_reads_jsonl_from_stdin_and_reports_bad_lines(runner, tmp_path: Pa
 
 def test_index_location_from_environment(runner, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("DANVAN_INDEX", str(tmp_path / "env-ix"))
-    assert runner.invoke(main, ["index", str(SEEDS / "004_1d921b9e94ebeb4d.txt")]).exit_code == 0
+    assert runner.invoke(main, ["index", str(SEEDS / KIEN_GIANG_FILE)]).exit_code == 0
     result = runner.invoke(main, ["search", "Giồng Riềng"])
-    assert result.exit_code == 0 and "004_1d921b9e94ebeb4d" in result.stdout
+    assert result.exit_code == 0 and f"[{SEEDS.as_posix()}/{KIEN_GIANG_FILE}]" in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -98,7 +102,7 @@ def test_index_location_from_environment(runner, tmp_path: Path, monkeypatch):
 )
 def test_errors_are_one_line_exit_1(runner, tmp_path: Path, args, message):
     ix = tmp_path / "ix"
-    runner.invoke(main, ["index", "--index", str(ix), str(SEEDS / "004_1d921b9e94ebeb4d.txt")])
+    runner.invoke(main, ["index", "--index", str(ix), str(SEEDS / KIEN_GIANG_FILE)])
     result = runner.invoke(main, [a.replace("{ix}", str(ix)) for a in args])
     assert result.exit_code == 1
     assert "Traceback" not in result.output

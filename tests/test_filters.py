@@ -105,7 +105,9 @@ def test_facets_count_every_match_but_return_only_the_limit(seeds_index: SearchI
 
 
 @pytest.mark.parametrize(
-    "bad", [{"since": "05/03/2021"}, {"since": "2023-01-01", "until": "2022-01-01"}]
+    "bad",
+    [{"since": "2021-13-01"}, {"since": "2021-01-01garbage"}, {"until": "hôm qua"},
+     {"since": "2023-01-01", "until": "2022-01-01"}, {"since": "2023", "until": "2022-12"}],
 )
 def test_bad_filters_are_clear_errors(seeds_index: SearchIndex, bad: dict):
     with pytest.raises(InvalidQueryError):
