@@ -190,8 +190,13 @@ class SearchResults:
         }
 
     def __repr__(self) -> str:
-        ranks = f"{self.hits[0].rank}-{self.hits[-1].rank}" if self.hits else "none"
-        return f"<SearchResults {self.query!r}: {self.total} matching, hits {ranks}>"
+        if not self.hits:
+            shown = "no hits"
+        elif len(self.hits) == 1:
+            shown = f"hit {self.hits[0].rank}"
+        else:
+            shown = f"hits {self.hits[0].rank}-{self.hits[-1].rank}"
+        return f"<SearchResults {self.query!r}: {self.total} matching, {shown}>"
 
     def _repr_html_(self) -> str:
         """A table of the hits, for notebooks."""
