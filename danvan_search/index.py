@@ -7,6 +7,7 @@ on error, so an interrupted run leaves the index as it was at its last commit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -352,8 +353,10 @@ class SearchIndex:
             with cls.open(path, lock_timeout=lock_timeout) as ix:
                 return ix.index_sources(sources, sync=sync, on_document=on_document,
                                         stdin=stdin)
+        made = [parent for parent in path.absolute().parents if not parent.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.new-", dir=path.parent))
+        report = IndexingReport()
         try:
             with cls.create(staging, lock_timeout=lock_timeout) as ix:
                 report = ix.index_sources(sources, on_document=on_document, stdin=stdin)
@@ -361,6 +364,10 @@ class SearchIndex:
                 _replace_directory(staging, path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if not report.written:
+                for parent in made:  # innermost first; only if still empty
+                    with contextlib.suppress(OSError):
+                        parent.rmdir()
         return report
 
     def _write(
