@@ -144,7 +144,7 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
 
     shown = _terminal() and not quiet
     total = count_inputs(sources) if shown else None
-    with tqdm(total=total, disable=not shown, unit=" docs", desc="indexing", leave=False,
+    with tqdm(total=total, disable=not shown, unit="doc", desc="indexing", leave=False,
               file=sys.stderr, dynamic_ncols=True) as bar:
         report = SearchIndex.build(
             index_path, sources, overwrite=overwrite, sync=sync, lock_timeout=lock_timeout,

@@ -143,3 +143,174 @@ def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "danvan_search", "--help"],
                          capture_output=True, text=True, check=True)
     assert "Search Vietnamese text" in out.stdout
+
+
+def test_a_query_may_start_with_a_dash(runner, seeds_index_path: Path):
+    index = ["--index", str(seeds_index_path)]
+    everything = runner.invoke(main, ["search", *index, "--json", "dân vận"])
+    excluded = runner.invoke(main, ["search", *index, "--json", "-Huế", "dân vận"])
+    assert excluded.exit_code == 0, excluded.output
+    hue = {"000_ade4d488ee155d8d", "001_53296adb6bb486b7"}
+    all_ids = [hit["id"] for hit in json.loads(everything.stdout)["hits"]]
+    assert [hit["id"] for hit in json.loads(excluded.stdout)["hits"]] == [
+        i for i in all_ids if i not in hue]
+    # Options still work around such words, and after --.
+    limited = runner.invoke(main, ["search", *index, "-Huế", "dân vận", "--limit", "1", "-q"])
+    assert limited.stdout.startswith("3 documents match; showing 1.\n")
+    dashed = runner.invoke(main, ["search", *index, "--", "-hà nội"])
+    assert dashed.exit_code == 0 and "No such option" not in dashed.output
+    assert runner.invoke(main, ["search", *index, "-hà nội"]).stdout == dashed.stdout
+
+
+def test_a_closed_pipe_ends_output_quietly(seeds_index_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`| head -1`) is gone before anything is written
+    process = subprocess.run(
+        [sys.executable, "-m", "danvan_search", "search", "--index", str(seeds_index_path),
+         "dân vận"], stdout=write_end, stderr=subprocess.PIPE, check=False,
+    )
+    os.close(write_end)
+    assert (process.returncode, process.stderr) == (1, b"")
+
+
+def test_lock_timeout(runner, tmp_path: Path):
+    import threading
+
+    from danvan_search import SearchIndex
+
+    index = str(tmp_path / "ix")
+    runner.invoke(main, ["index", "--index", index, str(SEEDS / KIEN_GIANG_FILE)])
+    started, release = threading.Event(), threading.Event()
+
+    def slow_documents():
+        yield {"id": "1", "body": "Ban Dân vận"}
+        started.set()
+        release.wait(10)
+
+    with SearchIndex.open(index) as ix:
+        writer = threading.Thread(target=ix.index_documents, args=(slow_documents(),),
+                                  kwargs={"procs": 1})
+        writer.start()
+        try:
+            assert started.wait(10)
+            for command in (["index", str(SEEDS)], ["delete", "1"]):
+                result = runner.invoke(main, [command[0], "--index", index,
+                                              "--lock-timeout", "0.2", *command[1:]])
+                assert result.exit_code == 1
+                assert result.stderr == (
+                    f"Error: index {index} is locked by another writer that did not finish "
+                    "within 0.2 s; wait for it and try again\n")
+        finally:
+            release.set()
+            writer.join()
+
+
+def test_quiet(runner, seeded_cwd: Path):
+    (seeded_cwd / "empty.txt").write_text("", encoding="utf-8")
+    indexed = runner.invoke(main, ["index", "-q", "seeds", "empty.txt"])
+    assert (indexed.exit_code, indexed.stdout) == (0, "")
+    assert indexed.stderr == f"skipped {Path('empty.txt')}: empty file\n"
+    deleted = runner.invoke(main, ["delete", "--quiet", f"seeds/{KIEN_GIANG_FILE}"])
+    assert (deleted.exit_code, deleted.stdout) == (0, "")
+    (seeded_cwd / "indexes" / "default").rename(seeded_cwd / "elsewhere")
+    searched = runner.invoke(main, ["search", "-q", "Giồng Riềng"])  # builds it again
+    assert searched.stderr == "" and searched.stdout.startswith("1 document matches;")
+
+
+def test_indexing_shows_a_progress_bar_on_a_terminal(runner, tmp_path: Path, monkeypatch):
+    import danvan_search.cli as cli
+
+    monkeypatch.setattr(cli, "_terminal", lambda: True)
+    result = runner.invoke(main, ["index", "--index", str(tmp_path / "ix"), str(SEEDS)])
+    assert "indexing:   0%|          | 0/5 [00:00<?, ?doc/s]" in result.stderr  # total, ETA
+    assert "5/5 [" in result.stderr and "doc/s]" in result.stderr.rsplit("5/5", 1)[1]
+    assert result.stdout.endswith(": 5 added, 0 updated, 0 unchanged, 0 skipped\n")
+    quiet = runner.invoke(main, ["index", "-q", "--index", str(tmp_path / "ix"), str(SEEDS)])
+    assert quiet.stderr == quiet.stdout == ""
+
+
+def test_count_grammar(runner, tmp_path: Path):
+    index = str(tmp_path / "ix")
+    runner.invoke(main, ["index", "--index", index, str(SEEDS / KIEN_GIANG_FILE)])
+    one = runner.invoke(main, ["search", "--index", index, "Giồng Riềng"])
+    assert one.stdout.startswith("1 document matches; showing 1.\n")
+
+
+def test_the_help_example_works_outside_a_checkout(runner, tmp_path: Path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    help_text = runner.invoke(main, ["--help"]).stdout
+    assert ("in the directory given with --index, else in $DANVAN_INDEX, else in "
+            "indexes/default below the current directory") in " ".join(help_text.split())
+    example = help_text.split("Example:\n", 1)[1].split("\n\n", 1)[0]
+    commands = [line.strip() for line in example.splitlines()]
+    assert len(commands) == 2
+    monkeypatch.delenv("DANVAN_INDEX", raising=False)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    outputs = [
+        subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True,
+                       text=True, check=True, env={**os.environ, "PATH": path}).stdout
+        for command in commands
+    ]
+    default = Path("indexes") / "default"
+    assert outputs[0] == f"{default}: 1 added, 0 updated, 0 unchanged, 0 skipped\n"
+    lines = outputs[1].splitlines()
+    assert "1 document matches; showing 1." in lines
+    assert "1. Thi đua Dân vận khéo  [1]" in lines
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers in /proc")
+def test_ctrl_c_with_worker_processes(tmp_path: Path):
+    """Ctrl-C reaches every process of the terminal's group: one line, no worker
+    traceback, no worker left, and the index exactly as it was."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    docs = tmp_path / "docs.jsonl"
+    body = "Ban Dân vận Tỉnh ủy họp về công tác dân vận ở cơ sở lần thứ {0}. " * 8
+    docs.write_text("".join(json.dumps({"id": f"d{i}", "body": body.format(i)},
+                                       ensure_ascii=False) + "\n" for i in range(3000)),
+                    encoding="utf-8")
+    index = tmp_path / "ix"
+    runner = CliRunner()
+    runner.invoke(main, ["index", "--index", str(index), str(SEEDS / KIEN_GIANG_FILE)])
+    before = sorted(os.listdir(index))
+    # Two workers, whatever the machine's cores.
+    script = ("import os; os.cpu_count = lambda: 2; from danvan_search.cli import main; "
+              "main(prog_name='danvan-search')")
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, "index", "--index", str(index), str(docs)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+    def workers() -> int:
+        count = 0
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            count += int(stat.rsplit(")", 1)[1].split()[1]) == process.pid
+        return count
+
+    deadline = time.monotonic() + 60
+    while workers() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1)  # the workers are analysing and writing segment files
+    assert process.poll() is None
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert (process.returncode, out, err) == (
+        1, b"", b"Error: interrupted; the index keeps its last committed state\n")
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # no worker left behind
+    assert sorted(os.listdir(index)) == before
