@@ -353,6 +353,11 @@ class SearchIndex:
             with cls.open(path, lock_timeout=lock_timeout) as ix:
                 return ix.index_sources(sources, sync=sync, on_document=on_document,
                                         stdin=stdin)
+        if path.exists() and not _replaceable(path):
+            raise IndexExistsError(
+                f"{path} exists and holds something else than an index; give a new or "
+                "empty directory for the index"
+            )
         made = [parent for parent in path.absolute().parents if not parent.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.new-", dir=path.parent))
@@ -524,6 +529,11 @@ class SearchIndex:
             results = reading.searcher.search(Every(), limit=1, groupedby=facet_spec(),
                                               maptype=Count)
             return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+
+
+def _replaceable(path: Path) -> bool:
+    """Whether ``path`` may be replaced by a new index: an index, or an empty directory."""
+    return path.is_dir() and (has_index(path) or not any(path.iterdir()))
 
 
 def _replace_directory(new: Path, path: Path) -> None:

@@ -134,3 +134,20 @@ def test_delete_takes_one_id_as_a_string(tmp_path: Path):
         ix.add([{"id": "abc", "body": "Dân vận"}, {"id": "a", "body": "Mặt trận"}])
         assert ix.delete("abc") == 1  # not the ids "a", "b", "c"
         assert ix.ids() == ["a"]
+
+
+def test_an_index_is_never_built_over_other_files(tmp_path: Path):
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "notes.txt").write_text(ARTICLE.format(2020), encoding="utf-8")
+    for extra in ([], ["--overwrite"]):
+        result = CliRunner().invoke(main, ["index", "--index", str(documents), *extra,
+                                           str(documents / "notes.txt")])
+        assert result.exit_code == 1
+        assert result.stderr == (f"Error: {documents} exists and holds something else than "
+                                 "an index; give a new or empty directory for the index\n")
+        assert os.listdir(documents) == ["notes.txt"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run("index", "--index", str(empty), str(documents / "notes.txt"))
+    assert SearchIndex.exists(empty)

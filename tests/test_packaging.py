@@ -30,6 +30,6 @@ def test_the_wheel_ships_the_mit_license(tmp_path: Path):
         assert len(licenses) == 1
         assert archive.read(licenses[0]) == (ROOT / "LICENSE").read_bytes()
         metadata = archive.read(licenses[0].split(".dist-info/")[0] + ".dist-info/METADATA")
-    assert b"\nLicense-Expression: MIT\nRequires-Python" in metadata
+    assert b"\nLicense-Expression: MIT\n" in metadata
     assert b"\nLicense-File: LICENSE\n" in metadata
     assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
