@@ -45,3 +45,8 @@ class DocumentNotFoundError(DanvanError, KeyError):
 
 class IndexClosedError(DanvanError, ValueError):
     """The index was closed; open it again to use it."""
+
+
+class IndexChangingError(DanvanError, TimeoutError):
+    """Commits followed each other too fast for the index to be opened (practically
+    never: opening retries a hundred times)."""

@@ -31,14 +31,10 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from .errors import DanvanError
+from .errors import IndexChangingError
 
 #: How often opening retries when commits keep replacing the generation it read.
 OPEN_ATTEMPTS = 100
-
-
-class IndexChangingError(DanvanError, TimeoutError):
-    """Commits followed each other too fast for a searcher to open (practically never)."""
 
 
 def has_index(path: Path) -> bool:

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import danvan_search.index as index_module
-from danvan_search import SearchIndex
-from danvan_search.errors import IndexClosedError
+from danvan_search import IndexClosedError, SearchIndex
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(),
                                 reason="counts open files through /proc")
