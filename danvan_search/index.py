@@ -56,28 +56,6 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 DEFAULT_SEARCHERS = 4
 
 
-def _nothing() -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class _Step:
-    """How one indexing run treats each item."""
-
-    report: IndexingReport
-    skip_invalid: bool
-    pages: bool
-    done: Callable[[], object]
-
-
-class _Batch:
-    """A writer, and whether anything was written through it."""
-
-    def __init__(self, writer: Any) -> None:
-        self.writer = writer
-        self.changed = False
-
-
 @dataclass
 class IndexingReport:
     """What one indexing run did."""
@@ -355,7 +333,7 @@ class SearchIndex:
                                         stdin=stdin)
         if path.exists() and not _replaceable(path):
             raise IndexExistsError(
-                f"{path} exists and holds something else than an index; give a new or "
+                f"{path} exists and holds something other than an index; give a new or "
                 "empty directory for the index"
             )
         made = [parent for parent in path.absolute().parents if not parent.exists()]
@@ -529,6 +507,28 @@ class SearchIndex:
             results = reading.searcher.search(Every(), limit=1, groupedby=facet_spec(),
                                               maptype=Count)
             return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+
+
+def _nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class _Step:
+    """How one indexing run treats each item."""
+
+    report: IndexingReport
+    skip_invalid: bool
+    pages: bool
+    done: Callable[[], object]
+
+
+class _Batch:
+    """A writer, and whether anything was written through it."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.changed = False
 
 
 def _replaceable(path: Path) -> bool:

@@ -144,7 +144,7 @@ def test_an_index_is_never_built_over_other_files(tmp_path: Path):
         result = CliRunner().invoke(main, ["index", "--index", str(documents), *extra,
                                            str(documents / "notes.txt")])
         assert result.exit_code == 1
-        assert result.stderr == (f"Error: {documents} exists and holds something else than "
+        assert result.stderr == (f"Error: {documents} exists and holds something other than "
                                  "an index; give a new or empty directory for the index\n")
         assert os.listdir(documents) == ["notes.txt"]
     empty = tmp_path / "empty"
