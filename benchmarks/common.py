@@ -11,6 +11,7 @@ import lzma
 import os
 import platform
 import random
+import re
 import resource
 import statistics
 import sys
@@ -61,13 +62,44 @@ def doc_bytes(doc: Doc) -> int:
     return len(doc["title"].encode("utf-8")) + len(doc["body"].encode("utf-8"))
 
 
+#: The ranking collections: one configuration of the library must do well on all four.
+#: Each holds documents and questions (accented, and the same with diacritics removed),
+#: each question with the ids of its relevant documents.
+COLLECTIONS = {
+    "viquad-dev": VIQUAD_DIR,  # Wikipedia paragraphs, titled by article
+    "vinewsqa_dev": DATA_DIR / "dev" / "vinewsqa_dev",  # health news articles
+    "vicov19qa_val": DATA_DIR / "dev" / "vicov19qa_val",  # COVID-19 answers, no titles
+    "baomoi_title_dev": DATA_DIR / "dev" / "baomoi_title_dev",  # headline -> its article
+}
+
+
+def collection_docs(name: str) -> list[Doc]:
+    folder = COLLECTIONS[name]
+    path = folder / "docs.jsonl"
+    return [slim(d) for d in read_jsonl(path if path.exists() else folder / "docs.jsonl.xz")]
+
+
+def collection_queries(name: str, folded: bool) -> list[dict[str, Any]]:
+    file = "queries-folded.jsonl" if folded else "queries.jsonl"
+    return list(read_jsonl(COLLECTIONS[name] / file))
+
+
 def viquad_docs() -> list[Doc]:
-    return [slim(d) for d in read_jsonl(VIQUAD_DIR / "docs.jsonl")]
+    return collection_docs("viquad-dev")
 
 
 def viquad_queries(folded: bool) -> list[dict[str, Any]]:
-    name = "queries-folded.jsonl" if folded else "queries.jsonl"
-    return list(read_jsonl(VIQUAD_DIR / name))
+    return collection_queries("viquad-dev", folded)
+
+
+_QUERY_WORDS = re.compile(r"[^\W_]+")
+
+
+def query_words(query: str) -> str:
+    """The words of a question, and nothing else: what every engine is given, so that no
+    punctuation is query syntax for one engine and not for another ("?" is a wildcard
+    to Whoosh's parser, quotes make phrases, "-" excludes)."""
+    return " ".join(_QUERY_WORDS.findall(query))
 
 
 def seed_docs() -> list[Doc]:
@@ -256,6 +288,24 @@ def use_revision(revision: str) -> dict[str, str]:
     )
     subject = git("log", "-1", "--format=%s", commit).decode().strip()
     return {"source": f"commit {commit[:10]} ({subject[:70]})", "path": str(target)}
+
+
+def working_tree() -> str:
+    """The commit the working tree is at, and whether it holds uncommitted changes to
+    the library (which the figures then measure, not the commit)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        changed = git("status", "--porcelain", "--", "danvan_search", "pyproject.toml")
+    except (OSError, subprocess.CalledProcessError):
+        return "working tree (not a git checkout)"
+    state = "with uncommitted changes to the library" if changed else "clean"
+    return f"working tree at commit {commit[:10]} ({state})"
 
 
 def danvan_origin() -> str:

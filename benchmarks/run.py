@@ -28,10 +28,19 @@ import analysis_speed
 import ranking
 import report
 import speed
-from common import REPO_ROOT, danvan_origin, machine, sqlite_version, use_revision
+from common import (
+    REPO_ROOT,
+    danvan_origin,
+    machine,
+    sqlite_version,
+    use_revision,
+    working_tree,
+)
 
 PARTS = ("ranking", "speed", "analysis")
 RESULTS = REPO_ROOT / "benchmarks" / "RESULTS.md"
+#: The raw figures behind RESULTS.md, kept in the repository beside it.
+RESULTS_JSON = REPO_ROOT / "benchmarks" / "RESULTS.json"
 
 
 def run_part(name: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def main() -> None:
                         help="speed: only the scale points (with --reuse-latest, corpora "
                              "measured before and not now are kept beside them)")
     args = parser.parse_args()
-    measured = use_revision(args.rev)["source"] if args.rev else "working tree"
+    measured = use_revision(args.rev)["source"] if args.rev else working_tree()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -108,8 +117,9 @@ def main() -> None:
     target = out / f"{stamp}.md"
     target.write_text(markdown, encoding="utf-8")
     shutil.copyfile(target, RESULTS)
+    shutil.copyfile(out / f"{stamp}.json", RESULTS_JSON)
     print(report.targets_markdown(stored["parts"]))
-    print(f"\nwrote {target} and {RESULTS}")
+    print(f"\nwrote {target}, {RESULTS} and {RESULTS_JSON}")
 
 
 if __name__ == "__main__":
