@@ -22,10 +22,12 @@ from .errors import (
     InvalidQueryError,
 )
 from .index import IndexingReport, SearchIndex
+from .ranking import DEFAULT_RANKING, Ranking
 from .searching import Hit, SearchResults, StoredDocument
 from .snippets import Snippet
 
 __all__ = [
+    "DEFAULT_RANKING",
     "DanvanError",
     "Document",
     "DocumentNotFoundError",
@@ -39,6 +41,7 @@ __all__ = [
     "IndexingReport",
     "InvalidDocumentError",
     "InvalidQueryError",
+    "Ranking",
     "SearchIndex",
     "SearchResults",
     "Snippet",

@@ -39,9 +39,11 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
+from .normalization import written_without_diacritics
 from .query import prepare_query_text
+from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
-from .schema import build_schema, index_metadata
+from .schema import PLAIN_FIELD, PLAIN_MARK, build_schema, index_metadata
 from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import create_index, has_index, open_index, open_writer
 
@@ -100,8 +102,11 @@ class SearchIndex:
         lock_timeout: float,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
+        ranking: Ranking = DEFAULT_RANKING,
     ) -> None:
         self.path = path
+        #: How results are ranked (see :class:`~danvan_search.ranking.Ranking`).
+        self.ranking = ranking
         self._ix = whoosh_ix
         self.lock_timeout = lock_timeout
         #: Acronyms expanded at query time: the built-in table, plus a file or table given.
@@ -109,7 +114,7 @@ class SearchIndex:
         # Searchers lent to one call at a time (Whoosh searchers are not meant to be
         # shared across threads), kept between calls: reopening one for every query
         # would cost more than the query.
-        self._readings = ReadingPool(whoosh_ix, searchers, str(path))
+        self._readings = ReadingPool(whoosh_ix, searchers, str(path), ranking.weighting())
 
     # --- opening ---------------------------------------------------------------------
 
@@ -127,6 +132,7 @@ class SearchIndex:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
+        ranking: Ranking = DEFAULT_RANKING,
     ) -> SearchIndex:
         """Create an empty index at ``path`` (the directory is made if needed).
 
@@ -145,7 +151,7 @@ class SearchIndex:
         whoosh_ix = create_index(path, build_schema())
         meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
         (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers)
+        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
 
     @classmethod
     def open(
@@ -154,6 +160,7 @@ class SearchIndex:
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
+        ranking: Ranking = DEFAULT_RANKING,
     ) -> SearchIndex:
         """Open an existing index.
 
@@ -161,7 +168,8 @@ class SearchIndex:
         or the path of a file of ``ACRONYM<TAB>expansion`` lines (added to the built-in
         table). ``searchers``: how many searchers the index keeps open at most, each
         used by one call at a time (calls beyond it wait for one). ``lock_timeout``:
-        seconds a writer waits for another to finish. Raises
+        seconds a writer waits for another to finish. ``ranking``: the weights of the
+        ranking features (the default was chosen on four collections together). Raises
         :class:`IndexNotFoundError` when there is no index, and
         :class:`IncompatibleIndexError` when it was written by an incompatible version.
         """
@@ -172,7 +180,7 @@ class SearchIndex:
                 "FILES...` or SearchIndex.create()"
             )
         _check_compatible(path)
-        return cls(path, open_index(path), lock_timeout, acronyms, searchers)
+        return cls(path, open_index(path), lock_timeout, acronyms, searchers, ranking)
 
     def close(self) -> None:
         """Close the searchers (one still in use closes when its call returns); using
@@ -491,7 +499,7 @@ class SearchIndex:
                 reading.searcher, query, limit, offset=offset, since=since, until=until,
                 source=source, place=place, cites=cites, sort=sort, facets=facets,
                 exact=exact, acronyms=self.acronyms, scorer=reading.scorer(),
-                lexicon=reading.lexicon,
+                lexicon=reading.lexicon, ranking=self.ranking,
             )
 
     def suggest(self, query: str) -> str | None:
@@ -587,6 +595,8 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
         if text:
             # The same string object for both streams: the analyzer segments it once.
             fields[name] = fields[f"{name}_f"] = text
+    if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
+        fields[PLAIN_FIELD] = PLAIN_MARK
     if doc.date:
         fields["date"] = doc.iso_date
         fields["year"] = str(doc.date.year)

@@ -259,3 +259,20 @@ def fold(text: str) -> str:
 def has_diacritics(text: str) -> bool:
     """True when *text* carries any accent or đ, i.e. ``fold(text) != text``."""
     return fold(text) != text
+
+
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
+#: Below this share of words with diacritics, a text is taken as typed without them
+#: (foreign names and a stray accented word do not make a text accented, and no
+#: Vietnamese text written with its accents comes near: most of its syllables have one).
+WRITTEN_WITHOUT_DIACRITICS_BELOW = 0.05
+
+
+def written_without_diacritics(text: str) -> bool:
+    """True when *text* was typed without Vietnamese diacritics ("Tham nhung o Ha Noi"):
+    fewer than 5% of its words carry one. A text without any word is not."""
+    words = _LETTER_RUNS.findall(text)
+    if not words:
+        return False
+    accented = sum(1 for word in words if has_diacritics(word))
+    return accented < WRITTEN_WITHOUT_DIACRITICS_BELOW * len(words)

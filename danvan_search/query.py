@@ -7,10 +7,10 @@ first, adjacent words rank higher when adjacent in the text), ``"quoted phrase"`
 unbalanced quote, a lone ``-`` or ``OR``, ``title:`` with nothing after it, brackets,
 emoji, control characters) is read as plain text: parsing never fails.
 
-A query word typed with diacritics is matched on the exact stream and on the folded one,
-the exact match weighing more; a clause typed without any diacritic is matched on the
-folded stream only. Query words are found by longest match against the words the index
-knows (exact or folded), so queries split the way the documents did.
+A clause typed with diacritics is matched on the exact stream (those accents, in any tone
+style); a clause typed without any diacritic is matched on the folded stream. Query words
+are split the way the index splits its documents (:meth:`_Builder.words`); how each
+feature weighs is :class:`~danvan_search.ranking.Ranking`'s to say.
 """
 
 from __future__ import annotations
@@ -30,35 +30,15 @@ from .analysis import exact_term, folded_term, split_syllables
 from .assist import Acronyms
 from .errors import InvalidQueryError
 from .normalization import clean_text, has_diacritics
-from .schema import STREAM_FIELDS, TEXT_FIELDS
+from .ranking import DEFAULT_RANKING, Ranking
+from .schema import PLAIN_FIELD, PLAIN_MARK, STREAM_FIELDS, TEXT_FIELDS
 from .snippets import MatchRun
 
 #: Longer queries are cut (at a space) to this many characters: a pasted page is not a
 #: query, and Whoosh's cost grows with every term.
 MAX_QUERY_CHARS = 1000
 
-FIELD_BOOST = {"title": 2.0, "body": 1.0}
-EXACT_BOOST = 1.0  # a match with the accents as typed ...
-FOLDED_BOOST = 0.6  # ... outweighs one that only agrees without accents.
-SCATTERED_BOOST = 0.25  # all syllables of a compound present, but not together
-#: A restored accent is a guess: enough to rank exact matches first among equals, not
-#: to outweigh what the words typed say. Only short queries use it: on long questions
-#: (measured on ViQuAD) the guesses cost more than they bring.
-RESTORED_BOOST = 0.2
-MAX_WORDS_FOR_RESTORED_RANKING = 4
-ALL_WORDS_BOOST = 3.0  # every finding word present
-#: Two finding words next to each other in the text. Small, yet what most separates a
-#: query typed without accents from unrelated text that folds the same (on ViQuAD dev,
-#: 0.3 ranks best unaccented; accented MRR moves by less than 0.005 from 0.2 to 0.5).
-ADJACENT_BOOST = 0.3
-#: Up to this many words, the bonuses are computed: beyond it the query is a pasted text
-#: rather than a question. (Phrases that only add to the score are checked solely in the
-#: documents that can still reach the top, so long questions can afford them.)
-MAX_WORDS_FOR_PROXIMITY = 40
-#: The rarest query words find the documents, as long as their document frequencies add
-#: up to at most this fraction of the index (or the minimum); the others only add to the
-#: score (see ``finding_words``).
-FINDING_BUDGET_FRACTION = 0.2
+#: However small the index, the finding words may have this many documents.
 FINDING_BUDGET_MIN = 100
 #: Longest run of syllables tried as one word when splitting a query into words.
 MAX_WORD_SYLLABLES = 4
@@ -186,15 +166,17 @@ def build_query(
     reader: IndexReader | Lexicon,
     acronyms: Acronyms | None = None,
     restored: Mapping[str, str] | None = None,
+    ranking: Ranking = DEFAULT_RANKING,
 ) -> QueryPlan:
     """Turn a parsed query into a Whoosh query against the index behind ``reader``
-    (a :class:`Lexicon` over it saves the lookups of queries built before).
+    (a :class:`Lexicon` over it saves the lookups of queries built before), weighed as
+    ``ranking`` says.
 
     With ``acronyms``, an acronym in the query also matches what it stands for and the
     other way round; ``restored`` (folded syllable → accented syllable) ranks documents
     with the restored accents first.
     """
-    builder = _Builder(reader, acronyms, restored or {})
+    builder = _Builder(reader, acronyms, restored or {}, ranking)
     alternatives = [q for q in (builder.alternative(a) for a in parsed.alternatives) if q]
     excluded = [
         builder.clause_query(c, required=True)
@@ -218,12 +200,16 @@ def build_query(
 class _Builder:
     def __init__(
         self, reader: IndexReader | Lexicon, acronyms: Acronyms | None,
-        restored: Mapping[str, str],
+        restored: Mapping[str, str], ranking: Ranking,
     ) -> None:
         self.reader = reader
         self.acronyms = acronyms
         self.restored = restored
+        self.ranking = ranking
         self.highlight: list[MatchRun] = []
+        # Documents written without diacritics, where a word typed with accents may only
+        # match folded (none in most indexes: then no clause for them at all).
+        self.plain_docs = (PLAIN_FIELD, PLAIN_MARK) in reader
 
     def alternative(self, clauses: Sequence[Clause]) -> wq.Query | None:
         required, optional = [], []
@@ -254,7 +240,7 @@ class _Builder:
         if not words:
             return None
         if required or clause.negated:
-            parts = [_or(self.word_clauses(w, accented, fields, False)) for w in words]
+            parts = [_or(self.term_clauses(w, accented, fields, 1.0)) for w in words]
             return parts[0] if len(parts) == 1 else wq.And(parts)
         return self.free_words(words, accented, fields)
 
@@ -306,44 +292,65 @@ class _Builder:
     def free_words(
         self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
     ) -> wq.Query:
-        """Optional words, ranked. Documents are found through the query's rarest words
-        (:meth:`finding_words`); the other words and the bonuses (all words present,
-        pairs adjacent) only add to the score of documents found that way."""
-        scattered = len(words) <= 2  # a compound's syllables apart: only for short queries
+        """Optional words, ranked: BM25 over their syllables, plus the features of
+        :class:`~danvan_search.ranking.Ranking`. Documents are found through the
+        syllables of the query's finding words (:meth:`finding_words`); everything
+        else only adds to the score of documents found that way."""
+        ranking = self.ranking
         finders = self.finding_words(words)
         finding: list[wq.Query] = []
         scoring: list[wq.Query] = []
         for word in words:
-            clauses = self.word_clauses(word, accented, fields, scattered)
-            (finding if word in finders else scoring).extend(clauses)
-            if not accented and len(words) <= MAX_WORDS_FOR_RESTORED_RANKING:
+            target = finding if word in finders else scoring
+            if ranking.find_by_words and len(word) > 1:
+                # Every syllable of the word finds, weighing nothing of its own (the
+                # syllables score below). Not the word as one term: where the segmenter
+                # split the text otherwise ("người dân vận động"), the index lacks it.
+                syllable_clauses = [_or(self.term_clauses((s,), accented, fields, 1.0))
+                                    for s in word]
+                target.append(wq.And(syllable_clauses, boost=0.0))
+                target = scoring
+            for syllable in word:
+                target.extend(
+                    self.term_clauses((syllable,), accented, fields, ranking.syllable_weight)
+                )
+            if len(word) > 1 and ranking.word_weight:
+                scoring.extend(self.term_clauses(
+                    word, accented, fields, ranking.word_weight, known_only=True
+                ))
+            if not accented and len(words) <= ranking.restored_max_words:
                 scoring.extend(self.restored_clauses(word, fields))
         finding.extend(self.acronym_clauses(words, fields))
-        if 1 < len(words) <= MAX_WORDS_FOR_PROXIMITY:
+        syllables = [(s, w in finders) for w in words for s in w]
+        if 1 < len(syllables) <= ranking.max_proximity_syllables:
             # The bonuses look at the finding words only: a word most documents have
             # says little by being there too, and checking it costs the most.
-            every = [
-                _or(self.word_clauses(w, accented, fields, False)) for w in words if w in finders
-            ]
-            if len(every) > 1:
-                scoring.append(wq.And(every, boost=ALL_WORDS_BOOST))
-            for left, right in pairwise(words):
-                if left in finders and right in finders:
-                    pair = self.phrase([*left, *right], False, ("body",))
-                    scoring.append(_or([pair], boost=ADJACENT_BOOST))
+            if ranking.all_words_weight:
+                every = [_or(self.term_clauses((s,), accented, fields, 1.0))
+                         for s, finds in dict.fromkeys(syllables) if finds]
+                if len(every) > 1:
+                    scoring.append(wq.And(every, boost=ranking.all_words_weight))
+            if ranking.adjacent_weight:
+                for (left, left_finds), (right, right_finds) in pairwise(syllables):
+                    if left_finds and right_finds:
+                        pair = self.phrase([left, right], accented, ("body",))
+                        scoring.append(_or([pair], boost=ranking.adjacent_weight))
+        if not finding:
+            return _or(scoring)
         return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
 
     def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[wq.Query]:
         """Exact-accent terms of a word typed without accents, as restored: they rank
         the documents that have those accents first."""
         forms = [self.restored.get(folded_term(s)) for s in word]
-        if not all(forms):
+        if not all(forms) or not self.ranking.restored_weight:
             return []
         term = " ".join(forms)  # type: ignore[arg-type]
         return [
-            wq.Term(STREAM_FIELDS[name][0], term, boost=FIELD_BOOST[name] * RESTORED_BOOST)
+            wq.Term(STREAM_FIELDS[name][0], term,
+                    boost=self.field_weight(name) * self.ranking.restored_weight)
             for name in fields
-            if (STREAM_FIELDS[name][0], term) in self.reader
+            if self.field_weight(name) and (STREAM_FIELDS[name][0], term) in self.reader
         ]
 
     def acronym_clauses(
@@ -351,34 +358,40 @@ class _Builder:
     ) -> list[wq.Query]:
         """An acronym also finds what it stands for ("MTTQ": "Mặt trận Tổ quốc"), and
         the words of an expansion find the acronym ("Ủy ban nhân dân": "UBND")."""
-        if self.acronyms is None:
+        weight = self.ranking.acronym_weight
+        if self.acronyms is None or not weight:
             return []
         clauses: list[wq.Query] = []
         for word in words:
             if len(word) == 1:
                 for expansion in self.acronyms.expansions(word[0]):
                     syllables = expansion.replace("-", " ").replace(",", " ").split()
-                    clauses.append(self.phrase(syllables, False, fields))
+                    clauses.append(_or([self.phrase(syllables, False, fields)], boost=weight))
+                    # What the acronym found is what the snippet should show.
+                    self.highlight.append(_match_run(syllables, False))
         text = " ".join(s for word in words for s in word)
         for _, _, acronym in self.acronyms.find_expansions_in(text):
             term = folded_term(acronym)
+            self.highlight.append(_match_run((acronym,), False))
             clauses += [
-                wq.Term(STREAM_FIELDS[name][1], term, boost=FIELD_BOOST[name] * FOLDED_BOOST)
+                wq.Term(STREAM_FIELDS[name][1], term, boost=self.field_weight(name) * weight)
                 for name in fields
+                if self.field_weight(name)
             ]
         return clauses
 
     def finding_words(self, words: list[tuple[str, ...]]) -> set[tuple[str, ...]]:
         """The rarest words, up to a budget of documents: they find the candidates.
 
-        Whoosh scores every document that matches any clause of an OR, in Python; words
-        most documents have ("của", "là", "các") would make that nearly the whole index,
-        for an idf near zero. Like Lucene's "common terms" query, frequent words only
-        add to the score of documents the rarer ones found, which keeps the top of the
-        ranking and bounds the work.
+        Words most documents have ("của", "là", "các") would make the candidates nearly
+        the whole index, for an idf near zero. Like Lucene's "common terms" query,
+        frequent words only add to the score of documents the rarer ones found, which
+        bounds the work (no budget: every word finds).
         """
+        if not self.ranking.finding_budget:
+            return set(words)
         total = max(1, self.reader.doc_count_all())
-        budget = max(FINDING_BUDGET_MIN, FINDING_BUDGET_FRACTION * total)
+        budget = max(FINDING_BUDGET_MIN, self.ranking.finding_budget * total)
         chosen: set[tuple[str, ...]] = set()
         spent = 0
         for frequency, word in sorted((self.frequency(w), w) for w in words):
@@ -396,52 +409,77 @@ class _Builder:
             return self.reader.doc_frequency(field, joined)
         return min(self.reader.doc_frequency(field, s) for s in folded)
 
-    def word_clauses(
-        self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str], scattered: bool
-    ) -> list[wq.Query]:
-        """The clauses that find a word, and those that only add to the score.
+    def field_weight(self, name: str) -> float:
+        return self.ranking.title_weight if name == "title" else 1.0
 
-        Typed with accents, a word matches with those accents and, weighing less, in any
-        accent form ("bàn" ranks "bàn ghế" above "bán hàng"); typed without, it matches
-        the folded stream only.
+    def term_clauses(
+        self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str],
+        weight: float, known_only: bool = False,
+    ) -> list[wq.Query]:
+        """The clauses that match a word in ``fields``, weighing ``weight``.
+
+        Typed with accents, a word matches those accents (in any tone style: the index
+        holds the canonical one), and its folded form only in documents written without
+        diacritics ("tham nhũng" never counts "thăm những"); typed without, it matches
+        the folded stream. A word of several syllables is one term where the index holds
+        it as a word or part of one; elsewhere a phrase of its syllables, unless
+        ``known_only``.
         """
-        finding: list[wq.Query] = []
-        exact = [exact_term(s) for s in syllables]
+        clauses: list[wq.Query] = []
+        for name in fields:
+            boost = weight * self.field_weight(name)
+            if not boost:
+                continue
+            exact_field, folded_field = STREAM_FIELDS[name]
+            if not accented:
+                clauses += self.stream_clause(folded_field, syllables, folded_term, boost,
+                                              known_only)
+                continue
+            clauses += self.stream_clause(exact_field, syllables, exact_term, boost, known_only)
+            if self.plain_docs:
+                clauses += [
+                    wq.And([folded, _PLAIN_ONLY], boost=boost)
+                    for folded in self.stream_clause(folded_field, syllables, folded_term, 1.0,
+                                                     known_only)
+                ]
+        return clauses
+
+    def stream_clause(
+        self, field: str, syllables: tuple[str, ...], to_term: Callable[[str], str],
+        boost: float, known_only: bool,
+    ) -> list[wq.Query]:
+        terms = [to_term(s) for s in syllables]
+        joined = " ".join(terms)
+        if len(terms) == 1 or (field, joined) in self.reader:
+            return [wq.Term(field, joined, boost=boost)]
+        return [] if known_only else [wq.Phrase(field, terms, boost=boost)]
+
+    def phrase(self, syllables: list[str], accented: bool, fields: Sequence[str]) -> wq.Query:
+        """The syllables next to each other, as typed (accents mean accents, as in
+        :meth:`term_clauses`)."""
+        subs: list[wq.Query] = []
         folded = [folded_term(s) for s in syllables]
         for name in fields:
             exact_field, folded_field = STREAM_FIELDS[name]
-            boost = FIELD_BOOST[name]
-            if accented:
-                finding.append(self.term_or_phrase(exact_field, exact, boost * EXACT_BOOST))
-            finding.append(self.term_or_phrase(folded_field, folded, boost * FOLDED_BOOST))
-        if scattered and len(syllables) > 1:
-            terms = [wq.Term(STREAM_FIELDS["body"][1], s) for s in folded]
-            finding.append(wq.And(terms, boost=SCATTERED_BOOST))
-        return finding
-
-    def term_or_phrase(self, field: str, terms: list[str], boost: float) -> wq.Query:
-        # The index holds every compound and its sub-spans as terms, so one term lookup
-        # finds a word wherever it occurs as a word; only an unknown compound (segmented
-        # differently in the documents) needs the slower phrase of syllables.
-        joined = " ".join(terms)
-        if len(terms) == 1 or (field, joined) in self.reader:
-            return wq.Term(field, joined, boost=boost)
-        return wq.Phrase(field, terms, boost=boost)
-
-    def phrase(self, syllables: list[str], accented: bool, fields: Sequence[str]) -> wq.Query:
-        subs: list[wq.Query] = []
-        for name in fields:
-            exact_field, folded_field = STREAM_FIELDS[name]
-            if accented:
-                terms, field = [exact_term(s) for s in syllables], exact_field
-            else:
-                terms, field = [folded_term(s) for s in syllables], folded_field
-            boost = FIELD_BOOST[name]
-            if len(terms) == 1:
-                subs.append(wq.Term(field, terms[0], boost=boost))
-            else:
-                subs.append(wq.Phrase(field, terms, boost=boost))
+            boost = self.field_weight(name) or 1.0  # a required phrase counts anywhere
+            if not accented:
+                subs.append(_sequence(folded_field, folded, boost))
+                continue
+            subs.append(_sequence(exact_field, [exact_term(s) for s in syllables], boost))
+            if self.plain_docs:
+                subs.append(wq.And([_sequence(folded_field, folded, 1.0), _PLAIN_ONLY],
+                                   boost=boost))
         return _or(subs)
+
+
+#: Matches the documents written without diacritics, adding nothing to their score.
+_PLAIN_ONLY = wq.ConstantScoreQuery(wq.Term(PLAIN_FIELD, PLAIN_MARK), 0.0)
+
+
+def _sequence(field: str, terms: list[str], boost: float) -> wq.Query:
+    if len(terms) == 1:
+        return wq.Term(field, terms[0], boost=boost)
+    return wq.Phrase(field, terms, boost=boost)
 
 
 def _match_run(syllables: Sequence[str], accented: bool) -> MatchRun:

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from whoosh.index import FileIndex
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from .errors import IndexClosedError
 from .query import Lexicon
-from .searching import WEIGHTING
 from .segments import open_searcher
 
 if TYPE_CHECKING:
@@ -54,10 +54,11 @@ class ReadingPool:
     """At most ``size`` readings, lent to one call at a time; a call that finds every
     one lent waits for one to come back."""
 
-    def __init__(self, ix: FileIndex, size: int, name: str) -> None:
+    def __init__(self, ix: FileIndex, size: int, name: str, weighting: BM25F) -> None:
         if size < 1:
             raise ValueError(f"searchers must be at least 1, not {size!r}")
         self._ix = ix
+        self._weighting = weighting
         self.size = size
         self._name = name
         self._idle: list[Reading] = []  # the most recently used last: its caches are warm
@@ -121,7 +122,7 @@ class ReadingPool:
             for reading in stale:
                 reading.close()
         try:
-            reading = Reading(*open_searcher(self._ix, weighting=WEIGHTING))
+            reading = Reading(*open_searcher(self._ix, weighting=self._weighting))
         except BaseException:
             with self._changed:
                 self._open -= 1

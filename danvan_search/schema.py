@@ -18,12 +18,15 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import ANALYSIS_VERSION, StreamKind, analyze, term_tuples
 
-#: Bump when the schema (fields, their types) changes.
-FORMAT_VERSION = 1
+#: Bump when the schema (fields, their types) changes. 2: ``plain`` marks documents
+#: written without diacritics.
+FORMAT_VERSION = 2
 
 TEXT_FIELDS = ("title", "body")
 #: Whoosh field names for each text field: (exact stream, folded stream).
 STREAM_FIELDS = {name: (name, f"{name}_f") for name in TEXT_FIELDS}
+#: The ``plain`` field's value for a document written without diacritics.
+PLAIN_FIELD, PLAIN_MARK = "plain", "1"
 
 
 # The exact and the folded field of a text get the same string one after the other:
@@ -90,6 +93,9 @@ def build_schema() -> Schema:
         # document without loading the stored text.
         id=ID(unique=True, stored=True, sortable=True),
         content_hash=ID(sortable=True),
+        # PLAIN_MARK for a document written without diacritics: only there does a word
+        # typed with accents match its folded form ("tham nhũng" finds "tham nhung").
+        plain=ID,
         # ISO date (YYYY-MM-DD): sorts and ranges lexicographically.
         date=ID(sortable=True),
         year=ID,

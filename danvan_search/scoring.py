@@ -50,6 +50,8 @@ def supports(query: wq.Query) -> bool:
         return True
     if kind is wq.Every:
         return query.fieldname is None  # type: ignore[attr-defined]
+    if kind is wq.ConstantScoreQuery:  # a marker: documents with one term, scored alike
+        return type(query.child) is wq.Term  # type: ignore[attr-defined]
     if kind in _OR_TYPES:
         if query.minmatch or query.scale:  # type: ignore[attr-defined]
             return False
@@ -145,6 +147,20 @@ class _Segment:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: OrderedDict[tuple[str, bytes], _Postings | None] = OrderedDict()
         self._cached = 0
+        self._marked: dict[tuple[str, str], np.ndarray] = {}
+
+    def documents_with(self, field: str, text: str) -> np.ndarray:
+        """The documents holding a term of a field that is not scored (a marker)."""
+        key = (field, text)
+        ids = self._marked.get(key)
+        if ids is None:
+            btext = self.reader.schema[field].to_bytes(text) if field in self.reader.schema else b""
+            found = (field, btext) in self.reader if btext else False
+            ids = np.fromiter(
+                self.reader.postings(field, btext).all_ids() if found else (), dtype=np.int32
+            )
+            ids = self._marked[key] = np.unique(ids)
+        return ids
 
     def lengths(self, field: str) -> np.ndarray:
         lengths = self._lengths.get(field)
@@ -361,6 +377,10 @@ class _Evaluation:
             result = _Scored(live.astype(np.float64), live.copy())
         elif isinstance(q, wq.Phrase):
             result = self._phrase(q, deferred)
+        elif isinstance(q, wq.ConstantScoreQuery):
+            child = q.child
+            ids = self.segment.documents_with(child.fieldname, child.text)
+            result = _Sparse(ids, np.full(len(ids), float(q.score)))
         elif isinstance(q, wq.AndMaybe):
             result = self._dense(self._eval(q.a, deferred))
             result = _Scored(result.scores.copy(), result.matched)
@@ -374,7 +394,7 @@ class _Evaluation:
             result = self._and([self._eval(s, deferred) for s in q.subqueries])
         else:
             result = self._or(q, deferred)
-        if q.boost != 1.0 and not _boost_ignored(q):
+        if getattr(q, "boost", 1.0) != 1.0 and not _boost_ignored(q):
             if isinstance(result, _Sparse):
                 result = _Sparse(result.ids, result.scores * q.boost)
             else:

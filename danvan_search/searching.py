@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from whoosh import query as wq
-from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
@@ -22,6 +21,7 @@ from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import Lexicon, build_query, parse_query, prepare_query_text
+from .ranking import DEFAULT_RANKING, Ranking
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 if TYPE_CHECKING:
@@ -29,10 +29,6 @@ if TYPE_CHECKING:
 
 #: How hits are ordered: by relevance, or by date (newest first).
 Sort = Literal["relevance", "date"]
-
-#: Whoosh's BM25F, with title length normalised less than body length (titles are short
-#: and of similar length; a long body should not lose much for its length alone).
-WEIGHTING = BM25F(B=0.75, K1=1.2, title_B=0.3, title_f_B=0.3)
 
 
 @dataclass(frozen=True)
@@ -247,12 +243,14 @@ def run_search(
     acronyms: Acronyms | None = None,
     scorer: ArrayScorer | None = None,
     lexicon: Lexicon | None = None,
+    ranking: Ranking = DEFAULT_RANKING,
 ) -> SearchResults:
     """Parse ``query``, run it and copy ``limit`` hits, after the first ``offset``, out
     of the searcher.
 
     ``scorer`` and ``lexicon`` (one each per searcher, kept between queries) keep the
-    postings and term statistics of earlier queries.
+    postings and term statistics of earlier queries. ``ranking`` weighs the query's
+    features; the searcher's weighting must be ``ranking.weighting()``.
 
     ``since``/``until`` (dates, inclusive: see :meth:`Filters.build`), ``source``,
     ``place`` and ``cites`` (a value or a list of them) restrict the results;
@@ -292,6 +290,7 @@ def run_search(
             parse_query(text), lexicon or reader,
             acronyms=None if exact else acronyms,
             restored=assistance.restored if assistance else None,
+            ranking=ranking,
         )
         highlight, main = plan.highlight, plan.query
     page = _Page(

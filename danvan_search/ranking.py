@@ -1,0 +1,68 @@
+"""The ranking configuration: every constant that decides the order of results.
+
+One configuration serves every collection: each value here was chosen on four
+collections of Vietnamese questions and headlines together (Wikipedia paragraphs,
+health news, COVID-19 answers, news articles searched by headline), and each feature
+kept only where it did not cost any of them; ``benchmarks/ablation.py`` measures every
+switch on and off, and ``benchmarks/RESULTS.md`` shows the table.
+
+The ranking is BM25 over the syllables of the query, as a plain engine ranks them, with
+what a plain engine cannot do on top: the words a query is made of (compounds the
+segmenter found) and syllables adjacent in the query found adjacent in the text add to
+the score, documents with every rare word rank first, and a word typed with accents
+means those accents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from whoosh.scoring import BM25F
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Weights of the ranking features; 0 turns a feature off."""
+
+    #: BM25's term-frequency saturation and length normalisation, per field.
+    k1: float = 1.2
+    body_b: float = 0.75
+    title_b: float = 0.75
+    #: A match in the title against one in the body.
+    title_weight: float = 1.0
+    #: Each query syllable, matched on its own (BM25 over syllables).
+    syllable_weight: float = 1.0
+    #: Documents are found by whole query words (a word of several syllables where all
+    #: its syllables are), not by any one of them: "tham nhũng" does not find every text
+    #: with "tham gia". The syllables still weigh in the score.
+    find_by_words: bool = True
+    #: Each word of several syllables, matched as the word the segmenter found.
+    word_weight: float = 0.0
+    #: Two syllables next to each other in the query, next to each other in the text.
+    adjacent_weight: float = 0.5
+    #: Every finding word of the query present (a bonus proportional to the words'
+    #: own scores).
+    all_words_weight: float = 0.0
+    #: A query typed without accents: the accents restored from the index's words, as
+    #: an exact match weighing this much (queries of up to ``restored_max_words``).
+    restored_weight: float = 0.2
+    restored_max_words: int = 4
+    #: The rarest words find the documents, up to this share of the index in document
+    #: frequency; the others only add to the score of what those found (0: every word
+    #: finds).
+    finding_budget: float = 0.0
+    #: Acronyms expand both ways ("MTTQ" finds "Mặt trận Tổ quốc"), weighing this much.
+    acronym_weight: float = 0.6
+    #: Beyond this many syllables a query is a pasted text: no proximity features.
+    max_proximity_syllables: int = 60
+
+    def weighting(self) -> BM25F:
+        """Whoosh's BM25F with these parameters (both streams of a field alike)."""
+        return BM25F(
+            B=self.body_b, K1=self.k1,
+            title_B=self.title_b, title_f_B=self.title_b,
+            body_B=self.body_b, body_f_B=self.body_b,
+        )
+
+
+DEFAULT_RANKING = Ranking()

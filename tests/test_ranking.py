@@ -1,0 +1,141 @@
+"""Ranking rules on small invented documents: what an accented query counts, which tone
+styles and streams it matches, what the proximity feature and the ranking configuration
+change, and what snippets show for acronyms."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from danvan_search import DEFAULT_RANKING, Ranking, SearchIndex
+from danvan_search.normalization import written_without_diacritics
+
+DOCS = [
+    {"id": "chong", "body": "Công tác phòng chống tham nhũng là nhiệm vụ trọng tâm.",
+     "source": "A"},
+    {"id": "tham-nha", "body": "Những người đến thăm nhà văn hóa xã.", "source": "B"},
+    {"id": "tham-gia", "body": "Nhưng họ vẫn tham gia đầy đủ các buổi họp.", "source": "B"},
+    {"id": "khong-dau", "body": "Cong tac phong chong tham nhung o dia phuong.", "source": "C"},
+    {"id": "uy-ban", "body": "Ủy ban nhân dân tỉnh họp bàn về hoà bình.", "source": "A"},
+    {"id": "ubnd", "body": "UBND huyện tổ chức hội nghị về hòa bình.", "source": "C"},
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    ix = SearchIndex.create(tmp_path_factory.mktemp("ranking") / "ix")
+    ix.add(DOCS)
+    yield ix
+    ix.close()
+
+
+def ids(results) -> list[str]:
+    return [hit.id for hit in results]
+
+
+def test_accented_query_counts_only_documents_with_what_was_typed(index: SearchIndex):
+    # "những", "nhưng", "thăm" and "tham gia" fold like the query: they are not it.
+    results = index.search("tham nhũng", exact=True, facets=True)
+    assert results.total == 2
+    assert set(ids(results)) == {"chong", "khong-dau"}
+    assert dict(results.facets["source"]) == {"A": 1, "C": 1}
+
+
+def test_accented_word_matches_its_folded_form_only_in_text_without_diacritics(
+    index: SearchIndex,
+):
+    results = index.search("thăm", exact=True)
+    assert set(ids(results)) == {"tham-nha", "khong-dau"}
+
+
+def test_accented_word_matches_either_tone_style(index: SearchIndex):
+    assert set(ids(index.search("hoà bình", exact=True))) == {"uy-ban", "ubnd"}
+    assert set(ids(index.search("hòa bình", exact=True))) == {"uy-ban", "ubnd"}
+
+
+def test_unaccented_query_matches_every_accent_form_of_the_word(index: SearchIndex):
+    results = index.search("tham nhung", exact=True)
+    # "thăm ... những" and "nhưng ... tham" fold alike too; side by side ranks first.
+    assert results.total == 4
+    assert set(ids(results)[:2]) == {"chong", "khong-dau"}
+    assert set(ids(results)[2:]) == {"tham-nha", "tham-gia"}
+
+
+def test_a_word_finds_documents_with_all_its_syllables_however_segmented(tmp_path: Path):
+    with SearchIndex.create(tmp_path / "ix") as ix:
+        ix.add([
+            {"id": "word", "body": "Ban Dân vận Tỉnh ủy họp."},
+            # The segmenter makes "vận động" a word here: no "dân vận" term in this text.
+            {"id": "split", "body": "Người dân vận động con em đến trường."},
+            {"id": "one", "body": "Người dân ở đây rất hiếu khách."},
+        ])
+        results = ix.search("dân vận", exact=True)
+        assert results.total == 2
+        assert set(ids(results)) == {"word", "split"}
+
+
+def test_acronym_matches_are_highlighted(index: SearchIndex):
+    expanded = {hit.id: hit for hit in index.search("UBND")}
+    assert set(expanded) == {"uy-ban", "ubnd"}
+    body = DOCS[4]["body"]
+    assert [body[s:e] for s, e in expanded["uy-ban"].highlights] == ["Ủy ban nhân dân"]
+    contracted = {hit.id: hit for hit in index.search("Ủy ban nhân dân")}
+    assert [DOCS[5]["body"][s:e] for s, e in contracted["ubnd"].highlights] == ["UBND"]
+
+
+PROXIMITY_DOCS = [
+    # The query's syllables apart, in a short text: plain BM25 ranks it first.
+    {"id": "apart", "body": "Cây cầu mới. Nước sông dâng cao."},
+    # The query's syllables side by side, in a longer text.
+    {"id": "together", "body": "Người dân ở hai bên bờ sông đi qua cây cầu sông mới "
+                               "mỗi ngày để làm việc và buôn bán ở chợ."},
+    {"id": "other", "body": "Chợ phiên họp vào sáng chủ nhật."},
+]
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected"),
+    [
+        (replace(DEFAULT_RANKING, adjacent_weight=0.0), ["apart", "together"]),
+        (DEFAULT_RANKING, ["together", "apart"]),
+    ],
+    ids=["without adjacency", "default"],
+)
+def test_syllables_adjacent_in_the_query_rank_first_when_adjacent_in_the_text(
+    tmp_path: Path, ranking: Ranking, expected: list[str]
+):
+    with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
+        ix.add(PROXIMITY_DOCS)
+        assert ids(ix.search("cầu sông", exact=True)) == expected
+
+
+def test_title_weight_is_the_rankings(tmp_path: Path):
+    docs = [
+        {"id": "in-title", "title": "Lũ lụt miền Trung", "body": "Nhiều nhà bị ngập sâu."},
+        {"id": "in-body", "title": "Tin tức", "body": "Lũ lụt làm nhiều nhà ở miền núi ngập."},
+    ]
+    heavy = Ranking(title_weight=3.0)
+    with SearchIndex.create(tmp_path / "a", ranking=heavy) as ix:
+        ix.add(docs)
+        assert ids(ix.search("lũ lụt", exact=True)) == ["in-title", "in-body"]
+    without = Ranking(title_weight=0.0)
+    with SearchIndex.create(tmp_path / "b", ranking=without) as ix:
+        ix.add(docs)
+        assert ids(ix.search("lũ lụt", exact=True)) == ["in-body"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cong tac phong chong tham nhung o dia phuong", True),
+        ("World Cup 2026 in America", True),
+        ("Công tác phòng chống tham nhũng", False),
+        ("Tham nhung, Hà Nội", False),  # one word in four is accented: written with accents
+        ("", False),
+        ("2021 - 2025", False),
+    ],
+)
+def test_written_without_diacritics(text: str, expected: bool):
+    assert written_without_diacritics(text) is expected
