@@ -16,6 +16,7 @@ still reach the top: its score is bounded first by the scores of its words.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,8 @@ _OR_TYPES = (wq.Or, UnionOr)
 CACHED_POSTINGS = 4_000_000
 #: Blocks of decoded positions kept per term (128 postings each, a few KB).
 CACHED_POSITION_BLOCKS = 16
+#: Documents whose positions of a term are kept decoded, per term.
+CACHED_POSITIONS = 4096
 
 
 class Unsupported(Exception):
@@ -78,12 +81,15 @@ class _Postings:
     """One term's postings in one segment: document numbers, BM25F scores, positions
     read block by block on demand."""
 
-    __slots__ = ("_block_offsets", "_block_starts", "_blocks", "_format", "_matcher", "ids",
-                 "scores")
+    __slots__ = ("_block_offsets", "_block_starts", "_blocks", "_decoded", "_format", "_matcher",
+                 "ids", "scores")
 
     def __init__(self, matcher: Any, fmt: Any) -> None:
         self._format = fmt
         self._blocks: dict[int, tuple[Any, ...]] = {}
+        # Positions already decoded, by index: phrases check the same documents again
+        # in later passes and later queries.
+        self._decoded: dict[int, Sequence[int]] = {}
         if isinstance(matcher, FilterMatcher):  # deletions: the segment's live mask
             matcher = matcher.child
         ids: list[np.ndarray] = []
@@ -119,17 +125,25 @@ class _Postings:
         self._block_starts = np.asarray(starts, dtype=np.int64)
         self._block_offsets = offsets
 
-    def positions(self, index: int) -> list[int]:
-        """Positions of the term in the document at ``index`` of :attr:`ids`."""
-        block = int(np.searchsorted(self._block_starts, index, side="right")) - 1
-        values = self._blocks.get(block)
-        if values is None:
-            if len(self._blocks) >= CACHED_POSITION_BLOCKS:  # decoded values are bulky
-                self._blocks.clear()
-            self._matcher._goto(self._block_offsets[block])
-            self._matcher._read_values()
-            values = self._blocks[block] = tuple(self._matcher._values)
-        return self._format.decode_positions(values[index - int(self._block_starts[block])])
+    def positions(self, indexes: np.ndarray) -> list[Sequence[int]]:
+        """Positions of the term in the documents at ``indexes`` of :attr:`ids`."""
+        decoded = self._decoded
+        if len(decoded) > CACHED_POSITIONS:
+            decoded.clear()
+        missing = [int(i) for i in indexes if int(i) not in decoded]
+        if missing:
+            blocks = np.searchsorted(self._block_starts, missing, side="right") - 1
+            decode = self._format.decode_positions
+            for index, block in zip(missing, blocks.tolist(), strict=True):
+                values = self._blocks.get(block)
+                if values is None:
+                    if len(self._blocks) >= CACHED_POSITION_BLOCKS:  # values are bulky
+                        self._blocks.clear()
+                    self._matcher._goto(self._block_offsets[block])
+                    self._matcher._read_values()
+                    values = self._blocks[block] = tuple(self._matcher._values)
+                decoded[index] = decode(values[index - int(self._block_starts[block])])
+        return [decoded[int(i)] for i in indexes]
 
 
 class _Segment:
@@ -273,19 +287,53 @@ class ArrayScorer:
         passes = self._first_passes(query, filter)
         total = sum(int(lower.matched.sum()) for _, lower in passes)
         deferred = any(run.deferred_phrases for run, _ in passes)
-        if deferred:
-            threshold = _kth_largest([lo.scores[lo.matched] for _, lo in passes], limit)
-            final = []
-            for run, lower in passes:
-                upper = run.evaluate(query, _UPPER)
-                candidates = lower.matched & (upper.scores >= threshold)
-                exact = run.evaluate(query, _EXACT, candidates)
-                final.append(_Scored(exact.scores, candidates))
-        else:
-            final = [lower for _, lower in passes]
+        final = self._exact_top(query, passes, limit) if deferred else [lo for _, lo in passes]
         docnums, scores = _best(final, [s.offset for s in self.segments], limit)
         matches = self._matches(passes) if with_matches else None
         return RankedDocuments(docnums, scores, total, matches)
+
+    def _exact_top(
+        self, query: wq.Query, passes: list[tuple[_Evaluation, _Scored]], limit: int
+    ) -> list[_Scored]:
+        """Exact scores of the documents that can reach the top ``limit``, checking the
+        deferred phrases in as few documents as it takes.
+
+        Every document's score lies between its lower bound (no deferred phrase) and its
+        upper bound (every deferred phrase found). Candidates are checked exactly in
+        batches, best upper bound first, until the next one's upper bound is below the
+        ``limit``-th exact score found: no document left unchecked can reach the top.
+        """
+        threshold = _kth_largest([lo.scores[lo.matched] for _, lo in passes], limit)
+        uppers = []
+        for run, lower in passes:
+            upper = run.evaluate(query, _UPPER).scores
+            uppers.append(np.where(lower.matched & (upper >= threshold), upper, -np.inf))
+        # Candidates over all segments, best upper bound first.
+        bounds = np.concatenate(uppers) if uppers else np.zeros(0)
+        order = np.argsort(-bounds, kind="stable")
+        order = order[np.isfinite(bounds[order])]
+        sizes = np.cumsum([0, *(s.size for s in self.segments)])
+        final = [_Scored(np.zeros(s.size), np.zeros(s.size, dtype=bool)) for s in self.segments]
+        start, batch = 0, limit
+        while start < len(order):
+            chosen = order[start : start + batch]
+            start += len(chosen)
+            for index, ((run, _), result) in enumerate(zip(passes, final, strict=True)):
+                local = chosen[(chosen >= sizes[index]) & (chosen < sizes[index + 1])]
+                if not len(local):
+                    continue
+                mask = np.zeros(result.scores.shape, dtype=bool)
+                mask[local - sizes[index]] = True
+                exact = run.evaluate(query, _EXACT, mask)
+                result.scores[mask] = exact.scores[mask]
+                result.matched |= mask
+            checked = np.concatenate([r.scores[r.matched] for r in final])
+            if start < len(order) and len(checked) >= limit:
+                kth = float(np.partition(checked, len(checked) - limit)[len(checked) - limit])
+                if bounds[order[start]] < kth:
+                    break
+            batch *= 2  # the bound was loose: check more at once
+        return final
 
     def matches(self, query: wq.Query, filter: wq.Query | None = None) -> frozenset[int]:
         """Global numbers of every document ``query`` matches among those ``filter``
@@ -472,10 +520,9 @@ class _Evaluation:
                 keep = self.candidates[docs]
                 docs, scores = docs[keep], scores[keep]
                 indexes = [ix[keep] for ix in indexes]
-        rows = [[int(i) for i in ix] for ix in indexes]
+        positions = [p.positions(ix) for p, ix in zip(present, indexes, strict=True)]
         found = np.fromiter(
-            (_consecutive([p.positions(row[i]) for p, row in zip(present, rows, strict=True)])
-             for i in range(len(docs))),
+            (_consecutive([word[i] for word in positions]) for i in range(len(docs))),
             dtype=bool,
             count=len(docs),
         )
@@ -508,7 +555,7 @@ def _boost_ignored(q: wq.Query) -> bool:
     return isinstance(q, (wq.Or, wq.And)) and len(q.subqueries) == 1
 
 
-def _consecutive(positions: list[list[int]]) -> bool:
+def _consecutive(positions: list[Sequence[int]]) -> bool:
     starts = set(positions[0])
     for offset, later in enumerate(positions[1:], 1):
         starts &= {p - offset for p in later}
