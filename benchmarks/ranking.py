@@ -11,7 +11,8 @@ engine is given the same text: the question's words, without punctuation
 
 ``--index-dir`` keeps danvan-search's index of each collection in ``DIR/<collection>``
 and reuses it when it is there (for comparing query-side changes; rebuild after any
-change to analysis).
+change to analysis). ``--reuse FILE`` takes the engines a former run (its ``--json``,
+with the same questions) measured and does not run them again.
 """
 
 from __future__ import annotations
@@ -79,8 +80,10 @@ def run(
     names: Sequence[str] | None = None,
     collections: Sequence[str] | None = None,
     index_dir: str | Path | None = None,
+    reuse: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate each engine on each collection, accented and unaccented questions."""
+    """Evaluate each engine on each collection, accented and unaccented questions;
+    rows of ``reuse`` (a former result over the same questions) are kept, not re-run."""
     result: dict[str, Any] = {"quick": quick, "depth": DEPTH, "collections": {}}
     for collection in collections or COLLECTIONS:
         docs = collection_docs(collection)
@@ -89,8 +92,13 @@ def run(
         if quick:
             accented = sample(accented, QUICK_QUERIES, f"ranking:{collection}")
             folded = sample(folded, QUICK_QUERIES, f"ranking:{collection}")
-        rows: dict[str, Any] = {}
+        former = (reuse or {}).get("collections", {}).get(collection, {})
+        if former and former["qids"] != [q["qid"] for q in accented]:
+            raise ValueError(f"{collection}: the reused run asked other questions")
+        rows: dict[str, Any] = dict(former.get("engines", {}))
         for name in names or engines.ENGINES:
+            if name in rows:
+                continue
             if not engines.available(name):
                 rows[name] = {"skipped": "package not installed"}
                 continue
@@ -244,11 +252,13 @@ def main() -> None:
     parser.add_argument("--engines", help="comma-separated engine names")
     parser.add_argument("--collections", help="comma-separated collection names")
     parser.add_argument("--index-dir", help="keep and reuse danvan-search's indexes here")
+    parser.add_argument("--reuse", help="keep the engines measured in this former --json")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
     names = args.engines.split(",") if args.engines else None
     collections = args.collections.split(",") if args.collections else None
-    result = run(args.quick, names, collections, args.index_dir)
+    reuse = json.loads(Path(args.reuse).read_text(encoding="utf-8")) if args.reuse else None
+    result = run(args.quick, names, collections, args.index_dir, reuse)
     print(markdown(result))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:

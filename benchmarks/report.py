@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import ablation
 import analysis_speed
 import ranking
 
@@ -354,6 +355,8 @@ def document(report: dict[str, Any]) -> str:
              "## Targets", "", targets_markdown(parts)]
     if parts.get("ranking"):
         lines += ["", "## Ranking (four collections)", "", ranking.markdown(parts["ranking"])]
+    if parts.get("ablation"):
+        lines += ["", "## Ranking features on and off", "", ablation.markdown(parts["ablation"])]
     if parts.get("speed"):
         lines += ["", "## Speed, size, memory", "", speed_markdown(parts["speed"])]
     if parts.get("analysis"):

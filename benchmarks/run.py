@@ -76,6 +76,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "reports"))
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated parts")
     parser.add_argument("--scales", help="speed scale points, e.g. 1k,5k,12.5k,80k or none")
+    parser.add_argument("--ranking-json", help="take the ranking part from this "
+                        "`ranking.py --json` file (run on its own) instead of running it")
+    parser.add_argument("--ablation-json", help="add the table of this "
+                        "`ablation.py --json` file to the report")
     parser.add_argument("--reuse-latest", action="store_true",
                         help="take the parts not run from the newest stored results")
     parser.add_argument("--rev", help="measure danvan-search as committed at this revision")
@@ -94,7 +98,7 @@ def main() -> None:
     started = dt.datetime.now()
     stamp = started.strftime("%Y-%m-%d-%H%M")
     mode = "quick" if args.quick else "full"
-    for name in args.parts.split(","):
+    for name in filter(None, args.parts.split(",")):
         print(f"== {name} ({mode})", flush=True)
         start, load = time.perf_counter(), os.getloadavg()[0]
         previous, previous_origin = parts.get(name), origins.get(name)
@@ -108,10 +112,21 @@ def main() -> None:
             parts[name]["corpora"] = {**previous["corpora"], **parts[name]["corpora"]}
             origins[name]["kept"] = {**previous_origin, "corpora": kept}
 
+    if args.ranking_json:
+        path = Path(args.ranking_json)
+        parts["ranking"] = json.loads(path.read_text(encoding="utf-8"))
+        origins["ranking"] = {
+            "mode": "quick" if parts["ranking"].get("quick") else "full",
+            "when": dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d-%H%M"),
+            "seconds": float("nan"), "danvan": measured, "load": None,
+        }
+    if args.ablation_json:
+        parts["ablation"] = json.loads(Path(args.ablation_json).read_text(encoding="utf-8"))
     info = {**machine().as_dict(), "sqlite": sqlite_version(),
             "danvan": f"{measured}, imported from {danvan_origin()}"}
     stored = {"when": started.strftime("%Y-%m-%d %H:%M"), "machine": info,
-              "parts": {k: parts[k] for k in PARTS if k in parts}, "origins": origins}
+              "parts": {k: parts[k] for k in (*PARTS, "ablation") if k in parts},
+              "origins": origins}
     (out / f"{stamp}.json").write_text(json.dumps(stored, indent=2), encoding="utf-8")
     markdown = report.document(stored)
     target = out / f"{stamp}.md"
