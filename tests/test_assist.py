@@ -18,6 +18,7 @@ from danvan_search.assist import (
     decode_keystrokes,
     decode_telex,
     decode_vni,
+    decode_word,
     encode_telex,
     encode_vni,
     is_folded_sequence,
@@ -25,6 +26,8 @@ from danvan_search.assist import (
     is_vietnamese_syllable,
     place_tone,
     restore_accents,
+    sound_alike,
+    syllable_parts,
     valid_syllables,
 )
 from danvan_search.assist.telex import _ENGLISH
@@ -147,6 +150,25 @@ def test_any_valid_string_folds_to_a_folded_syllable(text: str) -> None:
         assert is_folded_syllable(fold(text))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nguyễn", ("ng", "uyê", "n", "ngã")), ("quốc", ("qu", "ô", "c", "sắc")),
+        ("giá", ("gi", "a", "", "sắc")), ("hoà", ("h", "oa", "", "huyền")),
+        ("ĐƯỢC", ("đ", "ươ", "c", "nặng")), ("ủy", ("", "uy", "", "hỏi")),
+        ("dan", ("d", "a", "n", "ngang")), ("xyz", None), ("quôc", None), ("", None),
+    ],
+)  # fmt: skip
+def test_syllable_parts(text: str, expected: tuple[str, str, str, str] | None) -> None:
+    assert syllable_parts(text) == expected
+
+
+@given(syllables)
+def test_syllable_parts_put_back_together(syllable: str) -> None:
+    onset, vowels, final, tone = syllable_parts(syllable)
+    assert place_tone(onset + vowels + final, tone) == syllable
+
+
 # --- Telex and VNI ----------------------------------------------------------------------
 
 TELEX = [
@@ -262,6 +284,19 @@ def test_english_stop_words_would_decode(word: str) -> None:
     # The list exists only for words that Telex would otherwise turn into syllables.
     assert decode_telex(word) is not None
     assert decode_keystrokes(word) is None
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("vieejt", "việt"), ("Ddangr", "Đảng"), ("vie6t5", "việt"), ("tacs", "tác"),
+        ("xa", None), ("dan", None), ("UBND", None), ("VIEEJT", None), ("test", None),
+        ("a1", None), ("covid", None), ("iphone", None), ("Obama", None), ("DROP", None),
+        ("việt", None),
+    ],
+)  # fmt: skip
+def test_decode_word(word: str, expected: str | None) -> None:
+    assert decode_word(word) == expected
 
 
 # --- acronyms ----------------------------------------------------------------------------
@@ -522,6 +557,29 @@ def test_spelling_index_finds_what_a_scan_finds(case: tuple[dict[str, int], str,
             index = SpellingIndex(vocabulary, max_distance=distance, prefix_length=prefix)
             expected = closest_words(word, vocabulary, max_distance=distance, limit=limit)
             assert index.closest(word, limit) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("săng", "xăng"), ("sáng", "xáng"), ("chuyện", "truyện"), ("dì", "gì"), ("dừng", "rừng"),
+        ("vui", "dui"), ("lo", "no"), ("an", "ang"), ("mát", "mác"), ("dẫn", "dẩn"),
+        ("Sang", "XANG"),
+    ],
+)  # fmt: skip
+def test_sound_alike(a: str, b: str) -> None:
+    assert sound_alike(a, b) and sound_alike(b, a)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("săng", "tăng"), ("săng", "săng"), ("săng", "Săng"), ("vậm", "vận"), ("lụt", "lọt"),
+        ("dẫn", "dân"), ("an", "anh"), ("covid", "coi"), ("quôc", "quốc"), ("xyz", "xyz"),
+    ],
+)  # fmt: skip
+def test_not_sound_alike(a: str, b: str) -> None:
+    assert not sound_alike(a, b) and not sound_alike(b, a)
 
 
 # --- accent restoration ------------------------------------------------------------------

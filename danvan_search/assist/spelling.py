@@ -6,18 +6,21 @@
   ``max_distance`` characters from its first ``prefix_length`` characters, and a lookup
   generates the same deletions of the word, so only terms sharing one of them are
   compared. :func:`closest_words` does the same by scanning, for one-off lookups.
+* :func:`sound_alike` tells the misspellings that come from pronunciation (s/x, tr/ch,
+  d/gi/r, l/n, final n/ng and t/c, hỏi/ngã) from other edits.
 * :func:`restore_accents` turns "dan van kheo" into "dân vận khéo" given the accented
   forms an index has seen for each folded n-gram.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..normalization import fold, has_diacritics, normalize
-from .syllables import is_folded_sequence
+from .syllables import is_folded_sequence, syllable_parts
 
 __all__ = [
     "NGRAM_BONUS",
@@ -25,6 +28,7 @@ __all__ = [
     "closest_words",
     "damerau_levenshtein",
     "restore_accents",
+    "sound_alike",
 ]
 
 _SPACES = re.compile(r"\s+")
@@ -259,6 +263,45 @@ def closest_words(
     key = _key(word)
     found = ((t, _key(t), f) for t, f in vocabulary.items())
     return _ranked(key, found, max_distance, limit)
+
+
+# --- misspellings that come from pronunciation ---------------------------------------------
+
+# Spellings that one dialect or another pronounces alike, so that writers mix them up:
+# s/x, tr/ch, d/gi/r (and v, in the South), l/n in the onset; n/ng and t/c in the final
+# (the South); the hỏi and ngã tones (most of the country does not tell them apart).
+_SAME_ONSET = {"x": "s", "tr": "ch", "gi": "d", "r": "d", "v": "d", "n": "l"}
+_SAME_FINAL = {"ng": "n", "c": "t"}
+_SAME_TONE = {"ngã": "hỏi"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _sound(syllable: str) -> tuple[str, str, str, str] | None:
+    parts = syllable_parts(syllable)
+    if parts is None:
+        return None
+    onset, vowels, final, tone = parts
+    if onset == "g" and vowels.startswith("i"):  # gì: the gi onset, its i shared
+        onset = "gi"
+    return (
+        _SAME_ONSET.get(onset, onset), vowels, _SAME_FINAL.get(final, final),
+        _SAME_TONE.get(tone, tone),
+    )
+
+
+def sound_alike(a: str, b: str) -> bool:
+    """True when the syllables ``a`` and ``b`` differ only by spellings that some
+    Vietnamese speakers pronounce alike: the likeliest misspellings of each other.
+
+    >>> [sound_alike("săng", w) for w in ("xăng", "tăng", "săng")]
+    [True, False, False]
+    >>> sound_alike("chuyện", "truyện"), sound_alike("dẫn", "dẩn"), sound_alike("an", "ang")
+    (True, True, True)
+    """
+    if normalize(a).lower() == normalize(b).lower():
+        return False
+    sound = _sound(a)
+    return sound is not None and sound == _sound(b)
 
 
 # --- accent restoration ------------------------------------------------------------------

@@ -41,6 +41,7 @@ __all__ = [
     "is_folded_syllable",
     "is_vietnamese_syllable",
     "place_tone",
+    "syllable_parts",
     "valid_syllables",
 ]
 
@@ -212,6 +213,33 @@ def is_folded_syllable(text: str) -> bool:
     [True, True, True, False, False, False]
     """
     return text.isascii() and text.lower() in _folded_syllables()
+
+
+def syllable_parts(text: str) -> tuple[str, str, str, str] | None:
+    """(onset, vowels, final, tone name) of a valid syllable, lowercase; None for
+    anything else. The vowels are unmarked for tone but keep their own diacritics.
+
+    >>> syllable_parts("Nguyễn"), syllable_parts("quốc"), syllable_parts("xyz")
+    (('ng', 'uyê', 'n', 'ngã'), ('qu', 'ô', 'c', 'sắc'), None)
+    """
+    canonical = _canonical(text)
+    if canonical not in valid_syllables():
+        return None
+    tone = "ngang"
+    letters = []
+    for char in canonical:
+        base, *marks = unicodedata.normalize("NFD", char)
+        for mark in marks:
+            if mark in _TONE_NAMES:
+                tone = _TONE_NAMES[mark]
+            else:  # circumflex, breve or horn: part of the letter
+                base += mark
+        letters.append(unicodedata.normalize("NFC", base))
+    onset, vowels, final = _split("".join(letters))
+    return onset, vowels, final, tone
+
+
+_TONE_NAMES = {mark: name for name, mark in TONES.items() if mark}
 
 
 def is_folded_sequence(text: str) -> bool:

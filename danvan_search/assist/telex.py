@@ -28,7 +28,9 @@ from collections.abc import Callable
 from ..normalization import normalize
 from .syllables import TONES, is_vietnamese_syllable, place_tone, valid_syllables
 
-__all__ = ["decode_keystrokes", "decode_telex", "decode_vni", "encode_telex", "encode_vni"]
+__all__ = [
+    "decode_keystrokes", "decode_telex", "decode_vni", "decode_word", "encode_telex", "encode_vni",
+]
 
 # A decoding state: letters so far (lowercase, no tone), tone name or None, marks applied.
 _State = tuple[str, str | None, bool]
@@ -212,14 +214,23 @@ def decode_keystrokes(text: str) -> str | None:
         match = _CORE.fullmatch(piece)
         if match is None:
             continue
-        decoded = _decode_word(match[2])
+        decoded = decode_word(match[2])
         if decoded is not None:
             pieces[i] = match[1] + decoded + match[3]
             changed = True
     return "".join(pieces) if changed else None
 
 
-def _decode_word(word: str) -> str | None:
+def decode_word(word: str) -> str | None:
+    """The syllable one query word spells as Telex or VNI keystrokes, or None.
+
+    By the rules of :func:`decode_keystrokes`: None for a word that is already a
+    Vietnamese syllable, a word in capitals, one of the English words Telex would turn
+    into syllables, one letter with one digit, or anything that does not decode.
+
+    >>> [decode_word(w) for w in ("vieejt", "vie6t5", "xa", "UBND", "test", "a1", "covid")]
+    ['việt', 'việt', None, None, None, None, None]
+    """
     letters = "".join(c for c in word if c.isalpha())
     if (len(letters) > 1 and letters.isupper()) or is_vietnamese_syllable(word):
         return None
