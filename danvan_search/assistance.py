@@ -3,32 +3,86 @@
 Everything is looked up in the index's own vocabulary (and the built-in tables of
 :mod:`danvan_search.assist`), offline. A query whose words the index knows, typed with
 accents, costs one term lookup per word here and is left alone.
+
+The rules, each there so that assistance never makes a good query worse:
+
+* A word the index knows is never changed.
+* A word that is not a Vietnamese syllable (``covid``, ``iPhone``, ``Obama``, ``DROP``,
+  a code) is only ever read as Telex or VNI keystrokes (``vieejt`` → ``việt``), never
+  corrected by edit distance: foreign words and names stay as typed. A word written with
+  Vietnamese diacritics that is not a valid syllable (``quôc``: a tone left out) is
+  misspelt Vietnamese, and is treated like an unknown syllable.
+* A syllable the index does not know is corrected only into one that forms, with a
+  neighbouring word of the query, a sequence the index holds (as a word, or as adjacent
+  syllables in a document), which the typed form cannot: ``giá săng`` → ``giá xăng``,
+  ``dân vậm`` → ``dân vận``. Nothing the context does not attest: ``lụt bão`` stays
+  when no document has "lọt bão", and a word alone is never corrected. Misspellings
+  that come from pronunciation (s/x, tr/ch, d/gi/r, l/n, -n/-ng, -t/-c, hỏi/ngã) are
+  tried before other edits.
+* Accents are restored on a query typed without them from the forms the index holds
+  for each word and each run of up to three: a run the index attests (``nguyễn tấn
+  dũng``, ``giá xăng``, ``world cup``) wins over the forms its syllables take alone, and
+  a word with no accented form in the index (``world``) stays as typed.
+
+Whether the results are for the correction or for the query as typed is decided by the
+search (:func:`danvan_search.searching.run_search`): for the correction only when the
+query as typed finds nothing.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
+import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import product
+from typing import TYPE_CHECKING, Protocol
 
-from whoosh.reading import IndexReader
+from whoosh import query as wq
+from whoosh.searching import Searcher
 
 from .analysis import exact_term, folded_term
-from .assist import SpellingIndex, damerau_levenshtein, decode_telex, decode_vni, restore_accents
+from .assist import (
+    SpellingIndex,
+    damerau_levenshtein,
+    decode_word,
+    is_folded_syllable,
+    is_vietnamese_syllable,
+    restore_accents,
+    sound_alike,
+)
 from .assist.syllables import valid_syllables
 from .normalization import fold, has_diacritics
 from .schema import STREAM_FIELDS, TEXT_FIELDS
+
+if TYPE_CHECKING:
+    from .scoring import ArrayScorer
 
 #: Longer queries (pasted text, long questions) are not corrected word by word, and
 #: accents are restored on at most so many syllables: the cost grows with each word.
 MAX_CORRECTED_WORDS = 12
 MAX_RESTORED_SYLLABLES = 40
-#: Accented variants of a folded syllable kept per position when restoring accents:
-#: the n-grams tried grow as this number to the power n.
+#: Accented variants of a folded syllable a syllable on its own may take.
 VARIANTS_PER_SYLLABLE = 4
+#: Accented forms of a run of syllables looked up, likeliest first (by the frequencies
+#: of its syllables), when the index holds the run, unaccented, as a word.
+FORMS_PER_RUN = 48
+#: Adjacent syllables that are not one word ("giá xăng": "giá" · "xăng") are looked up
+#: as phrases, which costs more than a term: only in queries up to this many syllables,
+#: only for the likeliest forms of each, only when one of the two is in at most so many
+#: documents (the cost of a phrase grows with the rarer of its words), and at most so
+#: many phrases a query.
+MAX_SYLLABLES_FOR_PHRASES = 8
+PHRASE_VARIANTS = 3
+PHRASE_MAX_DOCS = 500
+MAX_RESTORATION_PHRASES = 20
+#: Candidate corrections of one word (valid syllables within reach of it) and the
+#: phrases looked up to attest them.
+CORRECTION_CANDIDATES = 200
+MAX_CORRECTION_PHRASES = 24
+
 _TOKEN = re.compile(r"\S+")
 # A word inside a query token: after -, title: and an opening quote, before punctuation.
 _CORE = re.compile(
@@ -36,22 +90,31 @@ _CORE = re.compile(
 )
 _LETTERS = re.compile(r"^[^\W\d_]+$")
 _WORD = re.compile(r"^(?=.*[^\W\d_])[^\W_]+$")  # letters, maybe digits (VNI keystrokes)
+_SYLLABLE_RUN = re.compile(r"[^\W\d_]+")
+
+
+class TermStatistics(Protocol):
+    """What assistance asks of the index: a Whoosh reader, or a
+    :class:`~danvan_search.query.Lexicon` that remembers the answers."""
+
+    def doc_frequency(self, field: str, term: str) -> int: ...
+
+    def frequency(self, field: str, term: str) -> float: ...
 
 
 @dataclass(frozen=True)
 class Assistance:
     """What assistance made of a query.
 
-    ``query`` is what to search: the typed text, or its correction when a word the
-    index does not know was corrected (``corrected``). ``suggestion`` is the better
-    form to offer the user, or None. ``restored`` maps folded words to the accented
-    form to rank first.
+    ``typed`` is the query as typed; ``correction`` the same with keystrokes decoded and
+    misspelt words corrected, or None when no word was. ``suggestion`` is the better form
+    to offer the user (the correction, accents restored), or None. ``restored`` maps
+    folded words to the accented form to rank first.
     """
 
     typed: str
-    query: str
+    correction: str | None
     suggestion: str | None
-    corrected: bool
     restored: Mapping[str, str]
 
 
@@ -69,18 +132,46 @@ def _spelling_index() -> SpellingIndex:
     return SpellingIndex({key: 1 for key in _variants()}, max_distance=2)
 
 
+@functools.lru_cache(maxsize=1)
+def _vietnamese_letters() -> frozenset[str]:
+    letters = set("".join(valid_syllables()))
+    return frozenset(letters | {c.upper() for c in letters})
+
+
+def may_be_misspelt(word: str) -> bool:
+    """Whether edit-distance correction may touch ``word`` at all: a Vietnamese syllable
+    (or, typed without accents, the fold of one), or a word written in Vietnamese letters
+    with Vietnamese diacritics. Foreign words, names and codes are not."""
+    if not _LETTERS.match(word):
+        return False
+    if not has_diacritics(word):
+        return is_folded_syllable(word)
+    return is_vietnamese_syllable(word) or set(word) <= _vietnamese_letters()
+
+
 class QueryAssistant:
-    """Assistance for queries against the index behind ``reader``."""
+    """Assistance for queries against the index behind ``searcher``.
 
-    def __init__(self, reader: IndexReader) -> None:
-        self.reader = reader
+    ``lexicon`` (a :class:`~danvan_search.query.Lexicon` over the same reader) and
+    ``scorer`` (the searcher's :class:`~danvan_search.scoring.ArrayScorer`) keep what
+    earlier queries looked up; without them, the reader is asked and a scorer is made
+    when a phrase has to be looked up.
+    """
+
+    def __init__(
+        self, searcher: Searcher, *, lexicon: TermStatistics | None = None,
+        scorer: ArrayScorer | None = None,
+    ) -> None:
+        self.searcher = searcher
+        self.reader: TermStatistics = lexicon or searcher.reader()
+        self._scorer = scorer
         self._variants_seen: dict[str, tuple[tuple[str, int], ...]] = {}
+        self._runs_seen: dict[tuple[str, ...], int] = {}
+        self._forms_seen: dict[str, Mapping[str, int]] = {}
+        self.phrases_looked_up = 0
+        self._phrases_before_restoring = 0
 
-    def frequency(self, term: str, folded: bool) -> int:
-        return max(
-            self.reader.doc_frequency(STREAM_FIELDS[name][1 if folded else 0], term)
-            for name in TEXT_FIELDS
-        )
+    # --- whole queries -------------------------------------------------------------------
 
     def assist(self, text: str) -> Assistance:
         typed_accented = has_diacritics(text)
@@ -88,7 +179,8 @@ class QueryAssistant:
         cores = [_CORE.match(text[s:e]) for s, e in tokens]
         words = [(s + c.start("word"), c["word"]) if c else (s, "") for (s, _), c in
                  zip(tokens, cores, strict=True)]
-        replaced = list(text)
+        searched = list(text)
+        spelt = list(text)  # the same, with the accents keystrokes gave
         corrected = False
         for i in reversed(range(len(words) if len(words) <= MAX_CORRECTED_WORDS else 0)):
             start, word = words[i]
@@ -98,108 +190,243 @@ class QueryAssistant:
             right = words[i + 1][1] if i + 1 < len(words) else ""
             better = self.correct(word, left, right)
             if better and better != word:
-                # A query typed without accents stays so: restoration below offers them.
-                replaced[start : start + len(word)] = better if typed_accented else fold(better)
+                spelt[start : start + len(word)] = better
+                # A query typed without accents is searched without: the accents of its
+                # keystrokes rank first, with those restored below.
+                searched[start : start + len(word)] = better if typed_accented else fold(better)
                 corrected = True
-        query = "".join(replaced)
+        correction = "".join(searched) if corrected else None
+        if typed_accented:
+            return Assistance(text, correction, correction, {})
         restored: dict[str, str] = {}
-        suggestion = query if corrected else None
-        if not typed_accented:
-            restored_text = self.restore(query, restored)
-            if restored_text != query:
-                suggestion = restored_text
-        return Assistance(text, query, suggestion, corrected, restored)
+        restored_text = self.restore("".join(spelt), restored)
+        suggestion = restored_text if restored_text != text else None
+        return Assistance(text, correction, suggestion, restored)
+
+    # --- correcting a word ---------------------------------------------------------------
 
     def correct(self, word: str, left: str = "", right: str = "") -> str | None:
         """A replacement for a word the index does not know, or None; ``left`` and
-        ``right`` are its neighbours in the query, to prefer a correction that forms a
-        word with them."""
+        ``right`` are its neighbours in the query (a correction must form, with one of
+        them, a sequence the index holds)."""
         if word == "OR" or len(word) < 2:
             return None
         accented = has_diacritics(word)
         if self.known(word, accented):
             return None
-        for decoded in (decode_telex(word), decode_vni(word)):
-            if decoded and self.known(decoded, accented=True):
-                return decoded
-        if not _LETTERS.match(word):
+        decoded = decode_word(word)
+        if decoded and self.known(decoded, accented=True):
+            return decoded
+        if not may_be_misspelt(word):
             return None
-        return self.closest(word, left, right)
+        return self.attested_correction(word, left, right)
+
+    def frequency(self, term: str, folded: bool) -> int:
+        return max(
+            self.reader.doc_frequency(STREAM_FIELDS[name][1 if folded else 0], term)
+            for name in TEXT_FIELDS
+        )
 
     def known(self, word: str, accented: bool) -> bool:
-        return bool(self.frequency(exact_term(word) if accented else folded_term(word),
-                                   folded=not accented))
+        # Occurrences, not documents: what splitting the query into words looks up next,
+        # so with a Lexicon the search finds the answers remembered.
+        term = exact_term(word) if accented else folded_term(word)
+        stream = 0 if accented else 1
+        return any(self.reader.frequency(STREAM_FIELDS[name][stream], term)
+                   for name in ("body", "title"))
 
-    def closest(self, word: str, left: str = "", right: str = "") -> str | None:
-        """The closest known syllable: one that forms a known word with a neighbour
-        first, then by edit distance (on the accented forms when typed with accents, else
-        on folded forms), then by frequency."""
+    def attested_correction(self, word: str, left: str = "", right: str = "") -> str | None:
+        """The known syllable closest to ``word`` that forms, with ``left`` or ``right``,
+        a sequence the index holds: sound-alike spellings first, then by edit distance
+        (on the accented forms when typed with accents, else on folded forms); among
+        those as close, the sequence in the most documents, then the commoner syllable."""
+        neighbours = [(n, side) for n, side in ((left, -1), (right, 1)) if _LETTERS.match(n)]
+        if not neighbours:
+            return None  # nothing to attest a correction: a word alone stays as typed
         folded = folded_term(word)
         accented = has_diacritics(word)
-        typed = exact_term(word)
-        best: tuple[tuple[int, int, int, str], str] | None = None
+        typed = exact_term(word) if accented else folded
         # One edit for short words: two would reach half the syllables of the language.
         reach = 1 if len(folded) <= 4 else 2
-        for candidate in _spelling_index().closest(folded, limit=20, max_distance=reach):
-            if accented:
-                forms = [f for f in _variants().get(candidate, ()) if self.known(f, True)]
-            else:
-                forms = [candidate] if self.known(candidate, False) else []
+        tiers: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for candidate in _spelling_index().closest(
+            folded, limit=CORRECTION_CANDIDATES, max_distance=reach
+        ):
+            forms = _variants().get(candidate, ()) if accented else (candidate,)
             for form in forms:
-                distance = damerau_levenshtein(typed if accented else folded, form)
                 frequency = self.frequency(form, folded=not accented)
-                key = (self.context_miss(form, left, right, accented), distance, -frequency, form)
-                if best is None or key < best[0]:
-                    best = (key, form)
-        return _recase(best[1], word) if best else None
+                if not frequency or form == typed:
+                    continue
+                tier = 0 if sound_alike(typed, form) else damerau_levenshtein(typed, form)
+                tiers[tier].append((frequency, form))
+        budget = MAX_CORRECTION_PHRASES
+        for tier in sorted(tiers):
+            best: tuple[int, int, str] | None = None
+            for frequency, form in sorted(tiers[tier], reverse=True):
+                if budget <= 0:
+                    break
+                evidence = 0
+                for neighbour, side in neighbours:
+                    pair = (neighbour, form) if side < 0 else (form, neighbour)
+                    before = self.phrases_looked_up
+                    evidence += self.run_count(pair, folded=not accented)
+                    budget -= self.phrases_looked_up - before
+                if evidence and (best is None or (evidence, frequency) > best[:2]):
+                    best = (evidence, frequency, form)
+            if best is not None:
+                return _recase(best[2], word)
+        return None
 
-    def context_miss(self, form: str, left: str, right: str, accented: bool) -> int:
-        """0 when ``form`` makes a word the index knows with a neighbour, else 1."""
-        to_term = exact_term if accented else folded_term
-        for pair in ((left, form), (form, right)):
-            if all(pair) and self.known(" ".join(to_term(w) for w in pair), accented):
-                return 0
-        return 1
+    def run_count(self, words: Sequence[str], folded: bool) -> int:
+        """Documents holding ``words`` one after the other: as a word of the index (one
+        term lookup), or as adjacent syllables (a phrase); accents compared unless
+        ``folded``."""
+        to_term = folded_term if folded else exact_term
+        terms = tuple(to_term(w) for w in words)
+        key = (*terms, "f" if folded else "")
+        if key not in self._runs_seen:
+            count = self.frequency(" ".join(terms), folded)
+            if not count and all(self.frequency(t, folded) for t in terms):
+                count = self.phrase_count(terms, folded)
+            self._runs_seen[key] = count
+        return self._runs_seen[key]
+
+    def phrase_count(self, terms: Sequence[str], folded: bool) -> int:
+        """Documents with ``terms`` at consecutive positions in their title or body."""
+        # Imported here, like in searching: numpy only when a search needs it.
+        from .scoring import ArrayScorer
+
+        if self._scorer is None:
+            self._scorer = ArrayScorer(self.searcher)
+        self.phrases_looked_up += 1
+        stream = 1 if folded else 0
+        query = wq.Or([wq.Phrase(STREAM_FIELDS[name][stream], list(terms))
+                       for name in TEXT_FIELDS])
+        return len(self._scorer.matches(query))
+
+    # --- restoring accents ---------------------------------------------------------------
 
     def restore(self, text: str, restored: dict[str, str]) -> str:
         """``text`` with accents restored on its words, recording each in ``restored``."""
-        spans = [m.span() for m in re.finditer(r"[^\W\d_]+", text)]
+        spans = [m.span() for m in _SYLLABLE_RUN.finditer(text)]
         if not spans or len(spans) > MAX_RESTORED_SYLLABLES:
             return text
         syllables = [text[s:e] for s, e in spans]
-        accented = restore_accents(syllables, self.accented_forms)
+        phrases = len(spans) <= MAX_SYLLABLES_FOR_PHRASES
+        self._phrases_before_restoring = self.phrases_looked_up
+        accented = restore_accents(syllables, lambda key: self.accented_forms(key, phrases))
         out = list(text)
         for (start, end), form in reversed(list(zip(spans, accented, strict=True))):
             out[start:end] = form
         for typed, form in zip(syllables, accented, strict=True):
-            if form != typed:
+            if exact_term(form) != folded_term(typed):
                 restored[folded_term(typed)] = exact_term(form)
         return "".join(out)
 
-    def accented_forms(self, key: str) -> Mapping[str, int]:
-        """Accented forms of a folded n-gram the index holds, with their frequencies."""
-        per_syllable = [self.known_variants(syllable) for syllable in key.split()]
+    def accented_forms(self, key: str, phrases: bool = True) -> Mapping[str, int]:
+        """Accented forms of a folded run of syllables the index holds, with the number of
+        documents holding each: the forms of a syllable alone; the forms of a run the
+        index holds as a word; with ``phrases``, the forms of two syllables found next to
+        each other in documents."""
+        parts = key.split()
+        per_syllable = [self.known_variants(part) for part in parts]
         if not all(per_syllable):
             return {}
-        if len(per_syllable) == 1:
-            return dict(per_syllable[0])
-        found = {}
-        for combination in product(*per_syllable):
-            joined = " ".join(form for form, _ in combination)
-            frequency = self.reader.doc_frequency(STREAM_FIELDS["body"][0], joined)
-            if frequency:
-                found[joined] = frequency
+        if len(parts) == 1:
+            return dict(per_syllable[0][:VARIANTS_PER_SYLLABLE])
+        if key in self._forms_seen:
+            return self._forms_seen[key]
+        found: dict[str, int] = {}
+        if self.frequency(key, folded=True):
+            # A word (or part of one) of the index: its forms are terms, one lookup each.
+            for forms in self.run_forms(parts, per_syllable):
+                joined = " ".join(forms)
+                frequency = self.frequency(joined, folded=False)
+                if frequency:
+                    found[joined] = frequency
+        elif (
+            phrases and len(parts) == 2 and self.cheap_phrase(per_syllable)
+            and self.run_count(parts, folded=True)  # ever adjacent, accents aside
+        ):
+            for forms in _likeliest([v[:PHRASE_VARIANTS] for v in per_syllable],
+                                    PHRASE_VARIANTS**2):
+                count = self.run_count(forms, folded=False)
+                if count:
+                    found[" ".join(forms)] = count
+        self._forms_seen[key] = found
         return found
 
+    def run_forms(
+        self, parts: Sequence[str], per_syllable: Sequence[Sequence[tuple[str, int]]]
+    ) -> list[tuple[str, ...]]:
+        """The accented forms worth looking up for a run the index holds as a word.
+
+        The index holds every part of a word too, so each form of a longer run is made
+        of a form of its first syllables and a form of its last ones, both words of the
+        index: "nguyễn tấn dũng" is looked up because "nguyễn tấn" and "tấn dũng" are
+        there, whatever the frequencies of "tấn" and "dũng" alone. Two syllables: the
+        likeliest combinations of their forms.
+        """
+        if len(parts) == 2:
+            return _likeliest(per_syllable, FORMS_PER_RUN)
+        heads = self.accented_forms(" ".join(parts[:-1]))
+        tails = self.accented_forms(" ".join(parts[1:]))
+        by_start: dict[str, list[str]] = defaultdict(list)
+        for tail in tails:
+            first, _, rest = tail.partition(" ")
+            by_start[first].append(rest)
+        ranked = sorted(heads, key=lambda form: -heads[form])
+        forms = [
+            (*head.split(), last)
+            for head in ranked
+            for last in by_start.get(head.split()[-1], ())
+            if " " not in last  # one more syllable
+        ]
+        return forms[:FORMS_PER_RUN]
+
+    def cheap_phrase(self, per_syllable: Sequence[Sequence[tuple[str, int]]]) -> bool:
+        """Whether phrases of these syllables are cheap enough to look up: one of them is
+        rare, and the query has not used up its phrases."""
+        spent = self.phrases_looked_up - self._phrases_before_restoring
+        if spent + 1 + PHRASE_VARIANTS**2 > MAX_RESTORATION_PHRASES:
+            return False
+        return min(sum(f for _, f in variants) for variants in per_syllable) <= PHRASE_MAX_DOCS
+
     def known_variants(self, folded: str) -> tuple[tuple[str, int], ...]:
-        """The most frequent accented spellings of a folded syllable in the index (the
-        n-grams of a query share syllables: each is looked up once)."""
+        """The spellings of a folded syllable the index holds, commonest first, with
+        their document frequencies: its valid accented forms, and the syllable itself as
+        typed (a foreign word, a name, a document written without accents)."""
         if folded not in self._variants_seen:
             field = STREAM_FIELDS["body"][0]
-            forms = [(self.reader.doc_frequency(field, f), f) for f in _variants().get(folded, ())]
-            ranked = sorted((f for f in forms if f[0]), reverse=True)[:VARIANTS_PER_SYLLABLE]
+            spellings = dict.fromkeys((*_variants().get(folded, ()), folded))
+            forms = [(self.reader.doc_frequency(field, f), f) for f in spellings]
+            ranked = sorted((f for f in forms if f[0]), reverse=True)
             self._variants_seen[folded] = tuple((form, freq) for freq, form in ranked)
         return self._variants_seen[folded]
+
+
+def _likeliest(
+    per_syllable: Sequence[Sequence[tuple[str, int]]], limit: int
+) -> list[tuple[str, ...]]:
+    """Up to ``limit`` combinations of one form per syllable, in decreasing order of the
+    product of their frequencies (best first, so a long list of rare forms costs
+    nothing unless the common ones are exhausted)."""
+    logs = [[math.log(f) for _, f in variants] for variants in per_syllable]
+    start = (0,) * len(per_syllable)
+    heap = [(-sum(row[0] for row in logs), start)]
+    seen = {start}
+    out = []
+    while heap and len(out) < limit:
+        _, ranks = heapq.heappop(heap)
+        out.append(tuple(per_syllable[i][r][0] for i, r in enumerate(ranks)))
+        for i in range(len(ranks)):
+            if ranks[i] + 1 < len(logs[i]):
+                following = (*ranks[:i], ranks[i] + 1, *ranks[i + 1 :])
+                if following not in seen:
+                    seen.add(following)
+                    score = sum(logs[j][r] for j, r in enumerate(following))
+                    heapq.heappush(heap, (-score, following))
+    return out
 
 
 def _recase(form: str, typed: str) -> str:

@@ -507,7 +507,9 @@ class SearchIndex:
         words corrected), or None when it needs no help."""
         text = prepare_query_text(query)
         with self._readings.borrow() as reading:
-            return QueryAssistant(reading.searcher.reader()).assist(text).suggestion
+            assistant = QueryAssistant(reading.searcher, lexicon=reading.lexicon,
+                                       scorer=reading.scorer())
+            return assistant.assist(text).suggestion
 
     def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
         """Facet counts (year, source, place, cited document) over the whole index."""

@@ -20,7 +20,7 @@ from .assist import Acronyms
 from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
-from .query import Lexicon, build_query, parse_query, prepare_query_text
+from .query import Lexicon, QueryPlan, build_query, parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
@@ -259,11 +259,12 @@ def run_search(
     over every matching document. A filter that matches nothing matches nothing: no
     hits, ``total`` 0, no facet counts.
 
-    Unless ``exact``, the query is assisted: Telex/VNI keystrokes and words the index
-    does not know are corrected (the results are for the correction, and
-    ``corrected_from`` holds the query as typed), accents are restored on a query typed
-    without them (offered as ``suggestion`` and used to rank), and ``acronyms`` expand
-    both ways.
+    Unless ``exact``, the query is assisted (:mod:`danvan_search.assistance`): Telex/VNI
+    keystrokes are decoded and misspelt words corrected, accents are restored on a query
+    typed without them (used to rank), and ``acronyms`` expand both ways. The better form
+    is offered as ``suggestion``; the results are for the correction only when the query
+    as typed finds no document (with the same filters) and the correction finds some:
+    then ``query`` is the correction and ``corrected_from`` the query as typed.
 
     Raises :class:`~danvan_search.errors.InvalidQueryError` for an empty query without
     any filter (with one, every matching document is listed, newest first); any other
@@ -277,6 +278,7 @@ def run_search(
         raise InvalidQueryError(f'search(): sort must be "relevance" or "date", not {sort!r}')
     restrict = Filters.build(since, until, source, place, cites)
     assistance = None
+    corrected_from = None
     if restrict and (query is None or not query.strip()):
         text, highlight, main = "", (), wq.Every()
         sort = "date"
@@ -284,19 +286,30 @@ def run_search(
         text = prepare_query_text(query or "")
         reader = searcher.reader()
         if not exact:
-            assistance = QueryAssistant(reader).assist(text)
-            text = assistance.query
-        plan = build_query(
-            parse_query(text), lexicon or reader,
-            acronyms=None if exact else acronyms,
-            restored=assistance.restored if assistance else None,
-            ranking=ranking,
-        )
+            assistance = QueryAssistant(searcher, lexicon=lexicon, scorer=scorer).assist(text)
+
+        def plan_for(text: str) -> QueryPlan:
+            return build_query(
+                parse_query(text), lexicon or reader,
+                acronyms=None if exact else acronyms,
+                restored=assistance.restored if assistance else None,
+                ranking=ranking,
+            )
+
+        plan = plan_for(text)
+        if assistance and assistance.correction is not None:
+            # A correction replaces what was typed only when that finds nothing: a query
+            # that finds documents is never made worse by a guess.
+            filter_query = restrict.query()
+            if not _finds_any(searcher, scorer, plan.query, filter_query):
+                corrected = plan_for(assistance.correction)
+                if _finds_any(searcher, scorer, corrected.query, filter_query):
+                    text, plan, corrected_from = assistance.correction, corrected, assistance.typed
         highlight, main = plan.highlight, plan.query
     page = _Page(
         text, offset, facets,
         suggestion=assistance.suggestion if assistance else None,
-        corrected_from=assistance.typed if assistance and assistance.corrected else None,
+        corrected_from=corrected_from,
     )
     if main is None:
         return page.results((), 0)
@@ -341,6 +354,21 @@ def run_search(
         for rank, (docnum, score) in enumerate(top, offset + 1)
     )
     return page.results(hits, ranked.total, counts)
+
+
+def _finds_any(
+    searcher: Searcher, scorer: ArrayScorer | None, query: wq.Query | None,
+    filter_query: wq.Query | None,
+) -> bool:
+    """Whether ``query`` matches any document ``filter_query`` lets through."""
+    if query is None:
+        return False
+    from .scoring import ArrayScorer, Unsupported
+
+    try:
+        return bool((scorer or ArrayScorer(searcher)).matches(query, filter_query))
+    except Unsupported:
+        return not searcher.search(query, filter=filter_query, limit=1).is_empty()
 
 
 @dataclass(frozen=True)
