@@ -78,10 +78,10 @@ MAX_SYLLABLES_FOR_PHRASES = 8
 PHRASE_VARIANTS = 3
 PHRASE_MAX_DOCS = 500
 MAX_RESTORATION_PHRASES = 20
-#: Candidate corrections of one word (valid syllables within reach of it) and the
-#: phrases looked up to attest them.
+#: Candidate corrections of one word (valid syllables within reach of it), and the
+#: phrases a query may look up to attest the corrections of its words.
 CORRECTION_CANDIDATES = 200
-MAX_CORRECTION_PHRASES = 24
+MAX_CORRECTION_PHRASES = 40
 
 _TOKEN = re.compile(r"\S+")
 # A word inside a query token: after -, title: and an opening quote, before punctuation.
@@ -259,18 +259,15 @@ class QueryAssistant:
                     continue
                 tier = 0 if sound_alike(typed, form) else damerau_levenshtein(typed, form)
                 tiers[tier].append((frequency, form))
-        budget = MAX_CORRECTION_PHRASES
         for tier in sorted(tiers):
             best: tuple[int, int, str] | None = None
             for frequency, form in sorted(tiers[tier], reverse=True):
-                if budget <= 0:
+                if self.phrases_looked_up >= MAX_CORRECTION_PHRASES:
                     break
                 evidence = 0
                 for neighbour, side in neighbours:
                     pair = (neighbour, form) if side < 0 else (form, neighbour)
-                    before = self.phrases_looked_up
                     evidence += self.run_count(pair, folded=not accented)
-                    budget -= self.phrases_looked_up - before
                 if evidence and (best is None or (evidence, frequency) > best[:2]):
                     best = (evidence, frequency, form)
             if best is not None:
