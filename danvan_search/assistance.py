@@ -239,7 +239,9 @@ class QueryAssistant:
         """The known syllable closest to ``word`` that forms, with ``left`` or ``right``,
         a sequence the index holds: sound-alike spellings first, then by edit distance
         (on the accented forms when typed with accents, else on folded forms); among
-        those as close, the sequence in the most documents, then the commoner syllable."""
+        those as close, one that forms a word of the index before one found next to a
+        neighbour in documents (a phrase costs more to look up, and says less), then the
+        sequence in the most documents, then the commoner syllable."""
         neighbours = [(n, side) for n, side in ((left, -1), (right, 1)) if _LETTERS.match(n)]
         if not neighbours:
             return None  # nothing to attest a correction: a word alone stays as typed
@@ -260,30 +262,31 @@ class QueryAssistant:
                 tier = 0 if sound_alike(typed, form) else damerau_levenshtein(typed, form)
                 tiers[tier].append((frequency, form))
         for tier in sorted(tiers):
-            best: tuple[int, int, str] | None = None
-            for frequency, form in sorted(tiers[tier], reverse=True):
-                if self.phrases_looked_up >= MAX_CORRECTION_PHRASES:
-                    break
-                evidence = 0
-                for neighbour, side in neighbours:
-                    pair = (neighbour, form) if side < 0 else (form, neighbour)
-                    evidence += self.run_count(pair, folded=not accented)
-                if evidence and (best is None or (evidence, frequency) > best[:2]):
-                    best = (evidence, frequency, form)
-            if best is not None:
-                return _recase(best[2], word)
+            for as_word in (True, False):
+                best: tuple[int, int, str] | None = None
+                for frequency, form in sorted(tiers[tier], reverse=True):
+                    if not as_word and self.phrases_looked_up >= MAX_CORRECTION_PHRASES:
+                        break
+                    evidence = 0
+                    for neighbour, side in neighbours:
+                        pair = (neighbour, form) if side < 0 else (form, neighbour)
+                        evidence += self.run_count(pair, not accented, phrase=not as_word)
+                    if evidence and (best is None or (evidence, frequency) > best[:2]):
+                        best = (evidence, frequency, form)
+                if best is not None:
+                    return _recase(best[2], word)
         return None
 
-    def run_count(self, words: Sequence[str], folded: bool) -> int:
+    def run_count(self, words: Sequence[str], folded: bool, phrase: bool = True) -> int:
         """Documents holding ``words`` one after the other: as a word of the index (one
-        term lookup), or as adjacent syllables (a phrase); accents compared unless
+        term lookup), or, with ``phrase``, as adjacent syllables; accents compared unless
         ``folded``."""
         to_term = folded_term if folded else exact_term
         terms = tuple(to_term(w) for w in words)
-        key = (*terms, "f" if folded else "")
+        key = (*terms, "f" if folded else "", "p" if phrase else "")
         if key not in self._runs_seen:
             count = self.frequency(" ".join(terms), folded)
-            if not count and all(self.frequency(t, folded) for t in terms):
+            if not count and phrase and all(self.frequency(t, folded) for t in terms):
                 count = self.phrase_count(terms, folded)
             self._runs_seen[key] = count
         return self._runs_seen[key]
