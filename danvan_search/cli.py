@@ -197,9 +197,10 @@ def search(
 
     Words are all optional (documents with all of them rank first); "quoted phrase",
     -word, -"phrase", OR and title:word are understood (a QUERY may start with -).
-    With filters and no QUERY, lists the matching documents, newest first. Words typed
-    as Telex/VNI keystrokes or misspelt are corrected, accents are restored, acronyms
-    (UBND, MTTQ...) expand both ways, unless --exact.
+    With filters and no QUERY, lists the matching documents, newest first. Unless
+    --exact, words typed as Telex/VNI keystrokes or misspelt are corrected ("Did you
+    mean"; searched corrected only when the query as typed finds nothing), accents are
+    restored, acronyms (UBND, MTTQ...) expand both ways.
 
     \b
     Examples:
