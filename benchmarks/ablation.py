@@ -32,15 +32,17 @@ VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("all-words bonus (0.3)", {"all_words_weight": 0.3}),
     ("title ×2", {"title_weight": 2.0}),
     ("no title", {"title_weight": 0.0}),
-    ("finding budget 20% of the index", {"finding_budget": 0.2}),
     ("no restored accents", {"restored_weight": 0.0}),
-    ("no acronyms", {"acronym_weight": 0.0}),
+    ("finding budget 20% of the index", {"finding_budget": 0.2}),
     ("BM25 k1 0.9", {"k1": 0.9}),
     ("BM25 b 0.5", {"body_b": 0.5, "title_b": 0.5}),
+    ("no acronyms", {"acronym_weight": 0.0}),
 )
 
 
-def run(index_dir: Path, queries: int) -> dict[str, Any]:
+def run(index_dir: Path, queries: int, save: Path | None = None) -> dict[str, Any]:
+    """Every variant in turn (``save``: the figures so far are written there after
+    each, so a run cut short keeps what it measured)."""
     from danvan_search import DEFAULT_RANKING, SearchIndex
 
     result: dict[str, Any] = {"queries": queries, "default": repr(DEFAULT_RANKING),
@@ -67,6 +69,8 @@ def run(index_dir: Path, queries: int) -> dict[str, Any]:
                 row[name] = {kind: ranking.evaluate(search, samples[name][kind])["mrr@10"]
                              for kind, _ in ranking.KINDS}
         result["variants"][label] = row
+        if save is not None:
+            save.write_text(json.dumps(result, indent=2), encoding="utf-8")
         print(f"  {label}: " + ", ".join(
             f"{n} {row[n]['accented']:.3f}/{row[n]['folded']:.3f}" for n in COLLECTIONS
         ), flush=True)
@@ -102,10 +106,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300, help="questions per collection")
     parser.add_argument("--json", help="also write the raw figures to this file")
     args = parser.parse_args()
-    result = run(Path(args.index_dir), args.queries)
+    result = run(Path(args.index_dir), args.queries, Path(args.json) if args.json else None)
     print(markdown(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
