@@ -438,8 +438,8 @@ class _Builder:
             clauses += self.stream_clause(exact_field, syllables, exact_term, boost, known_only)
             if self.plain_docs:
                 clauses += [
-                    wq.And([folded, _PLAIN_ONLY], boost=boost)
-                    for folded in self.stream_clause(folded_field, syllables, folded_term, 1.0,
+                    wq.Require(folded, _PLAIN)
+                    for folded in self.stream_clause(folded_field, syllables, folded_term, boost,
                                                      known_only)
                 ]
         return clauses
@@ -467,13 +467,12 @@ class _Builder:
                 continue
             subs.append(_sequence(exact_field, [exact_term(s) for s in syllables], boost))
             if self.plain_docs:
-                subs.append(wq.And([_sequence(folded_field, folded, 1.0), _PLAIN_ONLY],
-                                   boost=boost))
+                subs.append(wq.Require(_sequence(folded_field, folded, boost), _PLAIN))
         return _or(subs)
 
 
-#: Matches the documents written without diacritics, adding nothing to their score.
-_PLAIN_ONLY = wq.ConstantScoreQuery(wq.Term(PLAIN_FIELD, PLAIN_MARK), 0.0)
+#: The documents written without diacritics (required, never scored: ``wq.Require``).
+_PLAIN = wq.Term(PLAIN_FIELD, PLAIN_MARK)
 
 
 def _sequence(field: str, terms: list[str], boost: float) -> wq.Query:

@@ -53,8 +53,8 @@ def supports(query: wq.Query) -> bool:
         return True
     if kind is wq.Every:
         return query.fieldname is None  # type: ignore[attr-defined]
-    if kind is wq.ConstantScoreQuery:  # a marker: documents with one term, scored alike
-        return type(query.child) is wq.Term  # type: ignore[attr-defined]
+    if kind is wq.Require:  # scored by its first part, where a term of the second is
+        return supports(query.a) and type(query.b) is wq.Term  # type: ignore[attr-defined]
     if kind in _OR_TYPES:
         if query.minmatch or query.scale:  # type: ignore[attr-defined]
             return False
@@ -425,10 +425,17 @@ class _Evaluation:
             result = _Scored(live.astype(np.float64), live.copy())
         elif isinstance(q, wq.Phrase):
             result = self._phrase(q, deferred)
-        elif isinstance(q, wq.ConstantScoreQuery):
-            child = q.child
-            ids = self.segment.documents_with(child.fieldname, child.text)
-            result = _Sparse(ids, np.full(len(ids), float(q.score)))
+        elif isinstance(q, wq.Require):
+            required = self.segment.documents_with(q.b.fieldname, q.b.text)
+            found = self._eval(q.a, deferred)
+            if isinstance(found, _Sparse):
+                keep = np.isin(found.ids, required, assume_unique=True)
+                result = _Sparse(found.ids[keep], found.scores[keep])
+            else:
+                allowed = np.zeros(self.segment.size, dtype=bool)
+                allowed[required] = True
+                matched = found.matched & allowed
+                result = _Scored(np.where(matched, found.scores, 0.0), matched)
         elif isinstance(q, wq.AndMaybe):
             result = self._dense(self._eval(q.a, deferred))
             result = _Scored(result.scores.copy(), result.matched)
@@ -442,7 +449,7 @@ class _Evaluation:
             result = self._and([self._eval(s, deferred) for s in q.subqueries])
         else:
             result = self._or(q, deferred)
-        if getattr(q, "boost", 1.0) != 1.0 and not _boost_ignored(q):
+        if q.boost != 1.0 and not _boost_ignored(q):
             if isinstance(result, _Sparse):
                 result = _Sparse(result.ids, result.scores * q.boost)
             else:
@@ -548,9 +555,10 @@ def _add_where(total: _Scored, part: _Result) -> None:
 
 
 def _boost_ignored(q: wq.Query) -> bool:
-    # AndMaybe/AndNot push their boost into their parts; and Whoosh builds a compound of
-    # one query as that query's own matcher, so the compound's boost is not applied.
-    if isinstance(q, (wq.AndMaybe, wq.AndNot)):
+    # AndMaybe/AndNot/Require push their boost into their parts; and Whoosh builds a
+    # compound of one query as that query's own matcher, so the compound's boost is not
+    # applied.
+    if isinstance(q, (wq.AndMaybe, wq.AndNot, wq.Require)):
         return True
     return isinstance(q, (wq.Or, wq.And)) and len(q.subqueries) == 1
 
