@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import engines
-from common import COLLECTIONS, collection_docs, collection_queries, query_words, sample
+from common import (
+    COLLECTIONS,
+    collection_docs,
+    collection_queries,
+    query_words,
+    sample,
+    working_tree,
+)
 
 DEPTH = 100
 QUICK_QUERIES = 150  # per collection and kind
@@ -84,7 +91,8 @@ def run(
 ) -> dict[str, Any]:
     """Evaluate each engine on each collection, accented and unaccented questions;
     rows of ``reuse`` (a former result over the same questions) are kept, not re-run."""
-    result: dict[str, Any] = {"quick": quick, "depth": DEPTH, "collections": {}}
+    result: dict[str, Any] = {"quick": quick, "depth": DEPTH, "measured": working_tree(),
+                              "collections": {}}
     for collection in collections or COLLECTIONS:
         docs = collection_docs(collection)
         accented = collection_queries(collection, False)

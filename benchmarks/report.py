@@ -370,9 +370,10 @@ def _provenance(report: dict[str, Any]) -> str:
     for name, origin in report["origins"].items():
         load = origin.get("load")
         shown = f", load average {load[0]:.1f} → {load[1]:.1f}" if load else ""
+        took = origin["seconds"]
+        took_shown = f"{took / 60:.1f} min" if took == took else "run on its own"  # nan
         rows.append(f"- {name}: {origin['mode']} run of {origin['when']} "
-                    f"({origin['seconds'] / 60:.1f} min{shown}), danvan-search "
-                    f"{origin.get('danvan', '?')}")
+                    f"({took_shown}{shown}), danvan-search {origin.get('danvan', '?')}")
         kept = origin.get("kept")
         if kept:
             rows.append(f"  - and, from the {name} run of {kept['when']} (danvan-search "

@@ -118,7 +118,8 @@ def main() -> None:
         origins["ranking"] = {
             "mode": "quick" if parts["ranking"].get("quick") else "full",
             "when": dt.datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d-%H%M"),
-            "seconds": float("nan"), "danvan": measured, "load": None,
+            "seconds": float("nan"), "load": None,
+            "danvan": parts["ranking"].get("measured", measured),
         }
     if args.ablation_json:
         parts["ablation"] = json.loads(Path(args.ablation_json).read_text(encoding="utf-8"))
