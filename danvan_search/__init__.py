@@ -10,6 +10,8 @@ __version__ = "0.1.0"
 
 from .documents import Document
 from .errors import (
+    ArgumentTypeError,
+    CorruptIndexError,
     DanvanError,
     DocumentNotFoundError,
     IncompatibleIndexError,
@@ -18,6 +20,8 @@ from .errors import (
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexWriteError,
+    InvalidArgumentError,
     InvalidDocumentError,
     InvalidQueryError,
 )
@@ -28,6 +32,8 @@ from .snippets import Snippet
 
 __all__ = [
     "DEFAULT_RANKING",
+    "ArgumentTypeError",
+    "CorruptIndexError",
     "DanvanError",
     "Document",
     "DocumentNotFoundError",
@@ -38,7 +44,9 @@ __all__ = [
     "IndexExistsError",
     "IndexLockedError",
     "IndexNotFoundError",
+    "IndexWriteError",
     "IndexingReport",
+    "InvalidArgumentError",
     "InvalidDocumentError",
     "InvalidQueryError",
     "Ranking",

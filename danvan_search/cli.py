@@ -83,7 +83,7 @@ class _QueryCommand(click.Command):
 
 
 def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {_printable(message)}", err=True)
     sys.exit(1)
 
 
@@ -93,6 +93,24 @@ def _count(number: int, noun: str) -> str:
 
 def _terminal() -> bool:
     return sys.stderr.isatty()
+
+
+def _printable(text: str) -> str:
+    """``text`` with any undecodable byte it carries (a lone surrogate) shown as U+FFFD:
+    printing a lone surrogate would raise."""
+    from .normalization import replace_lone_surrogates
+
+    return replace_lone_surrogates(text)
+
+
+def _decoded(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Arguments as text: bytes that were not UTF-8 in the command line (which Python
+    keeps as lone surrogates) become U+FFFD, the replacement character."""
+    if isinstance(value, tuple):
+        return tuple(_decoded(ctx, param, v) for v in value)
+    if isinstance(value, str):
+        return os.fsencode(value).decode("utf-8", "replace")
+    return value
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -151,7 +169,7 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
             on_document=bar.update,
         )
     for where, why in report.skipped:
-        click.echo(f"skipped {where}: {why}", err=True)
+        click.echo(_printable(f"skipped {where}: {why}"), err=True)
     if not quiet:
         deleted = f", {report.deleted} deleted" if sync else ""
         click.echo(
@@ -186,7 +204,7 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
               help="File of more acronyms to expand, one 'ACRONYM<TAB>expansion' a line.")
 @click.option("--json", "as_json", is_flag=True, help="Print results as JSON.")
 @QUIET_OPTION
-@click.argument("query", nargs=-1)
+@click.argument("query", nargs=-1, callback=_decoded)
 def search(
     index_path: Path, limit: int, offset: int, page: int | None, since: str | None,
     until: str | None, source: tuple[str, ...], place: tuple[str, ...],
@@ -295,7 +313,7 @@ def _document_id(ix: Any, given: str) -> str:
 @INDEX_OPTION
 @click.option("--raw", is_flag=True, help="Print the text as read, before cleaning.")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
-@click.argument("doc_id")
+@click.argument("doc_id", callback=_decoded)
 def show(index_path: Path, raw: bool, as_json: bool, doc_id: str) -> None:
     """Print the stored document DOC_ID (an id, or the text file it was read from): its
     metadata and (cleaned) text.
@@ -347,7 +365,7 @@ def stats(index_path: Path) -> None:
 @INDEX_OPTION
 @LOCK_TIMEOUT_OPTION
 @QUIET_OPTION
-@click.argument("doc_ids", nargs=-1, required=True)
+@click.argument("doc_ids", nargs=-1, required=True, callback=_decoded)
 def delete(index_path: Path, lock_timeout: float, quiet: bool, doc_ids: tuple[str, ...]) -> None:
     """Delete the documents DOC_IDS (ids, or the text files they were read from).
 
@@ -368,7 +386,7 @@ def delete(index_path: Path, lock_timeout: float, quiet: bool, doc_ids: tuple[st
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the streams as JSON.")
-@click.argument("text", nargs=-1, required=True)
+@click.argument("text", nargs=-1, required=True, callback=_decoded)
 def tokenize(as_json: bool, text: tuple[str, ...]) -> None:
     """Show how TEXT is segmented and indexed: its words, then the terms of the exact
     and the folded stream, each with its position and character offsets.

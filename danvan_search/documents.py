@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidDocumentError
+from .normalization import has_lone_surrogates
 
 #: Keys of a document dict that have a field of their own; any other key is kept as
 #: extra metadata, stored and shown but not searched.
@@ -35,6 +36,9 @@ class Document:
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: The text as read, when ``body`` is a cleaned version of it (``show --raw``).
     raw: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_document(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Document:
@@ -167,6 +171,47 @@ def _date_from_text(text: str) -> dt.date | None:
     except ValueError:
         return None
     return None
+
+
+def _check_document(doc: Document) -> None:
+    """What every document must be, however it was made (``Document(...)`` too): the
+    types of its fields, extra metadata that is JSON data (it is stored as JSON), and
+    only text in its strings: a lone surrogate ("\\ud800" in JSON, a byte that was not
+    UTF-8) can be neither stored nor indexed."""
+    if not isinstance(doc.id, str) or not doc.id.strip():
+        raise InvalidDocumentError('missing "id": every document needs a non-empty string id')
+    if has_lone_surrogates(doc.id):
+        raise InvalidDocumentError(f'document {doc.id!r}: "id" holds a lone surrogate, not text')
+    if not isinstance(doc.body, str):
+        raise InvalidDocumentError(f'document {doc.id!r} has no "body" text')
+    texts = {"body": doc.body}
+    for key in ("title", "source", "url", "author", "raw"):
+        value = getattr(doc, key)
+        if value is not None and not isinstance(value, str):
+            raise InvalidDocumentError(f'document {doc.id!r}: "{key}" must be a string')
+        texts[key] = value or ""
+    for key in ("places", "cites"):
+        values = getattr(doc, key)
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise InvalidDocumentError(f'document {doc.id!r}: "{key}" must be a list of strings')
+        texts[key] = "".join(values)
+    if doc.date is not None and not isinstance(doc.date, dt.date):
+        raise InvalidDocumentError(f'document {doc.id!r}: "date" must be a datetime.date')
+    if not isinstance(doc.extra, Mapping):
+        raise InvalidDocumentError(f'document {doc.id!r}: "extra" must be a mapping')
+    try:
+        texts["extra metadata"] = json.dumps(dict(doc.extra), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError) as error:
+        raise InvalidDocumentError(
+            f"document {doc.id!r}: extra metadata must be JSON data (strings, numbers, "
+            f"booleans, null, lists, objects): {error}"
+        ) from None
+    for key, text in texts.items():
+        if has_lone_surrogates(text):
+            raise InvalidDocumentError(
+                f'document {doc.id!r}: "{key}" holds a lone surrogate (such as "\\ud800"), '
+                "which is not text"
+            )
 
 
 def _optional_text(data: Mapping[str, Any], key: str, doc_id: str) -> str | None:

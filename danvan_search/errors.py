@@ -24,6 +24,18 @@ class IncompatibleIndexError(DanvanError):
     """The index was written by a version of danvan-search this one cannot read."""
 
 
+class CorruptIndexError(DanvanError):
+    """The index files are damaged (truncated, overwritten, missing) or were not written
+    by danvan-search; the message says how to rebuild the index."""
+
+
+class IndexWriteError(DanvanError, OSError):
+    """The index could not be written (disk full, permissions); it keeps its last commit."""
+
+    def __str__(self) -> str:  # OSError would prefix "[Errno N]"
+        return str(self.strerror) if self.strerror else super().__str__()
+
+
 class IndexLockedError(DanvanError, TimeoutError):
     """Another writer holds the index lock and did not release it in time."""
 
@@ -32,8 +44,17 @@ class InvalidDocumentError(DanvanError, ValueError):
     """A document lacks a required field or has a field of the wrong type."""
 
 
-class InvalidQueryError(DanvanError, ValueError):
-    """A query cannot be run at all (for example, it is empty)."""
+class InvalidArgumentError(DanvanError, ValueError):
+    """An argument of a library call has a value it cannot take; the message names it."""
+
+
+class InvalidQueryError(InvalidArgumentError):
+    """A query cannot be run at all (for example, it is empty), or a search option has a
+    value it cannot take (the message names the option)."""
+
+
+class ArgumentTypeError(DanvanError, TypeError):
+    """An argument of a library call has the wrong type; the message names the argument."""
 
 
 class DocumentNotFoundError(DanvanError, KeyError):

@@ -19,10 +19,11 @@ from whoosh import query as wq
 from whoosh import sorting
 
 from .documents import parse_date
-from .errors import InvalidQueryError
+from .errors import ArgumentTypeError, InvalidQueryError
 from .metadata import normalize_code
 from .normalization import fold, normalize
 from .places import provinces
+from .validation import text_values
 
 #: Facet name → (index field, one value per document?).
 FACET_FIELDS: Mapping[str, tuple[str, bool]] = {
@@ -70,10 +71,19 @@ class Filters:
         place: Values = None,
         cites: Values = None,
     ) -> Filters:
+        """Check and normalize the filters of a search: raises
+        :class:`~danvan_search.errors.ArgumentTypeError` or
+        :class:`~danvan_search.errors.InvalidQueryError` naming the option at fault."""
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and not isinstance(value, (str, dt.date)):
+                raise ArgumentTypeError(
+                    f"{name} must be a date string or a datetime.date, not {type(value).__name__}"
+                )
         start, end = date_bound(since, "since"), date_bound(until, "until")
         if start and end and start > end:
             raise InvalidQueryError(f"since ({start}) is after until ({end})")
-        return cls(start, end, _values(source), _values(place), _values(cites))
+        return cls(start, end, text_values("source", source), text_values("place", place),
+                   text_values("cites", cites))
 
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.source or self.place or self.cites)
@@ -120,13 +130,6 @@ def date_bound(value: str | dt.date | None, name: Literal["since", "until"]) -> 
             f"{name} must be a date such as 2021-01-31 or 31/01/2021, a month (2021-01) or "
             f"a year (2021), not {value!r}"
         ) from None
-
-
-def _values(value: Values) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    values = [value] if isinstance(value, str) else list(value)
-    return tuple(v.strip() for v in values if v and v.strip())
 
 
 def facet_spec() -> dict[str, sorting.FieldFacet]:

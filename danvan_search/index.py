@@ -24,11 +24,13 @@ from whoosh.index import FileIndex, LockError
 from whoosh.query import Every
 from whoosh.sorting import Count
 
-from . import __version__
+from . import __version__, validation
 from .assist import Acronyms
 from .assistance import QueryAssistant
 from .documents import Document
 from .errors import (
+    ArgumentTypeError,
+    CorruptIndexError,
     DocumentNotFoundError,
     IncompatibleIndexError,
     IndexClosedError,
@@ -36,10 +38,11 @@ from .errors import (
     IndexLockedError,
     IndexNotFoundError,
     InvalidDocumentError,
+    InvalidQueryError,
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
 from .metadata import normalize_code
-from .normalization import written_without_diacritics
+from .normalization import has_lone_surrogates, written_without_diacritics
 from .query import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
@@ -121,7 +124,7 @@ class SearchIndex:
     @staticmethod
     def exists(path: str | os.PathLike[str]) -> bool:
         """True when ``path`` holds a danvan-search index."""
-        path = Path(path)
+        path = validation.path_value("path", path)
         return (path / METADATA_FILE).is_file() and has_index(path)
 
     @classmethod
@@ -139,7 +142,9 @@ class SearchIndex:
         Raises :class:`IndexExistsError` when an index is already there, unless
         ``overwrite`` is true, in which case the old index is deleted first.
         """
-        path = Path(path)
+        path = validation.path_value("path", path)
+        overwrite = validation.flag("overwrite", overwrite)
+        lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         if cls.exists(path) or (path.is_dir() and has_index(path)):
             if not overwrite:
                 raise IndexExistsError(
@@ -173,7 +178,8 @@ class SearchIndex:
         :class:`IndexNotFoundError` when there is no index, and
         :class:`IncompatibleIndexError` when it was written by an incompatible version.
         """
-        path = Path(path)
+        path = validation.path_value("path", path)
+        lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         if not cls.exists(path):
             raise IndexNotFoundError(
                 f"no index at {path}: create one with `danvan-search index --index {path} "
@@ -266,6 +272,14 @@ class SearchIndex:
         documents; by default one per core when there are more than a few hundred
         documents. Nothing is committed when nothing changed.
         """
+        validation.documents_iterable("documents", documents)
+        skip_invalid = validation.flag("skip_invalid", skip_invalid)
+        if procs is not None:
+            procs = validation.integer("procs", procs, minimum=1)
+        if on_document is not None and not callable(on_document):
+            raise ArgumentTypeError(
+                f"on_document must be callable, not {type(on_document).__name__}"
+            )
         report = IndexingReport()
         known: dict[str, str] | None = None
         pending: Iterator[Any] | None = iter(documents)
@@ -410,10 +424,12 @@ class SearchIndex:
     def delete(self, ids: str | Iterable[str]) -> int:
         """Delete documents by id (one id, or several); return how many were in the
         index. Nothing is committed when none was."""
+        ids = validation.document_ids("ids", ids)
         deleted = 0
         with self._writing() as batch:
-            for doc_id in [ids] if isinstance(ids, str) else ids:
-                deleted += batch.writer.delete_by_term("id", doc_id)
+            for doc_id in ids:
+                if not has_lone_surrogates(doc_id):  # (one is never indexed: not text)
+                    deleted += batch.writer.delete_by_term("id", doc_id)
             batch.changed = deleted > 0
         return deleted
 
@@ -431,15 +447,19 @@ class SearchIndex:
             return reading.searcher.doc_count()
 
     def __contains__(self, doc_id: object) -> bool:
-        if not isinstance(doc_id, str):
+        if not isinstance(doc_id, str) or has_lone_surrogates(doc_id):
             return False
         with self._readings.borrow() as reading:
             return reading.searcher.document_number(id=doc_id) is not None
 
     def get(self, doc_id: str) -> StoredDocument:
         """The stored document with this id; :class:`DocumentNotFoundError` if absent."""
-        with self._readings.borrow() as reading:
-            fields = reading.searcher.document(id=doc_id)
+        if not isinstance(doc_id, str):
+            raise ArgumentTypeError(f"doc_id must be a string, not {type(doc_id).__name__}")
+        fields = None
+        if not has_lone_surrogates(doc_id):
+            with self._readings.borrow() as reading:
+                fields = reading.searcher.document(id=doc_id)
         if fields is None:
             raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
         return StoredDocument.from_stored(fields["doc"])
@@ -490,9 +510,13 @@ class SearchIndex:
         """
         if page is not None:
             if offset:
-                raise ValueError("search(): give offset or page, not both")
-            if not isinstance(page, int) or page < 1:
-                raise ValueError(f"search(): page counts from 1, not {page!r}")
+                raise InvalidQueryError("search(): give offset or page, not both")
+            if isinstance(page, bool) or not isinstance(page, int):
+                raise ArgumentTypeError(f"search(): page must be an integer, not {page!r}")
+            if page < 1:
+                raise InvalidQueryError(f"search(): page counts from 1, not {page!r}")
+            with validation.for_call("search()", InvalidQueryError):
+                limit = validation.integer("limit", limit, minimum=1)
             offset = (page - 1) * limit
         with self._readings.borrow() as reading:
             return run_search(
@@ -561,17 +585,30 @@ def _acronyms(extra: Acronyms | str | os.PathLike[str] | None) -> Acronyms:
     table = Acronyms.builtin()
     if extra is None:
         return table
+    if not isinstance(extra, (Acronyms, str, os.PathLike)):
+        raise ArgumentTypeError(
+            f"acronyms must be an Acronyms table or the path of a file, not "
+            f"{type(extra).__name__}"
+        )
     return table.merged(extra if isinstance(extra, Acronyms) else Acronyms.from_file(extra))
+
+
+def _rebuild_hint(path: Path) -> str:
+    return f"rebuild it with `danvan-search index --index {path} --overwrite FILES...`"
 
 
 def _check_compatible(path: Path) -> None:
     try:
         meta = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IncompatibleIndexError(
-            f"cannot read {path / METADATA_FILE} ({error}); rebuild the index with "
-            f"`danvan-search index --index {path} --overwrite FILES...`"
+        raise CorruptIndexError(
+            f"cannot read {path / METADATA_FILE} ({error}); {_rebuild_hint(path)}"
         ) from None
+    if not isinstance(meta, dict):
+        raise CorruptIndexError(
+            f"{path / METADATA_FILE} holds a JSON {type(meta).__name__}, not the object "
+            f"danvan-search writes; {_rebuild_hint(path)}"
+        )
     expected = index_metadata()
     found = {key: meta.get(key) for key in expected}
     if found != expected:

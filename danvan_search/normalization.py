@@ -19,8 +19,10 @@ __all__ = [
     "clean_text",
     "fold",
     "has_diacritics",
+    "has_lone_surrogates",
     "normalize",
     "normalize_tones",
+    "replace_lone_surrogates",
 ]
 
 # --- clean_text --------------------------------------------------------------------------
@@ -120,6 +122,24 @@ def _cluster_offsets(text: str, starts: list[int]) -> list[int]:
         else:  # expansion: the extra characters share the last index
             offsets += indices + [indices[-1]] * (k - len(indices))
     return offsets
+
+
+# --- lone surrogates --------------------------------------------------------------------
+
+# A Python string can hold a surrogate code point alone: "\ud800" in JSON, or a byte that
+# was not UTF-8 in a command-line argument or file name (decoded with surrogateescape).
+# It is not text, cannot be encoded as UTF-8, and so can be neither indexed nor printed.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogates(text: str) -> bool:
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def replace_lone_surrogates(text: str, replacement: str = "\ufffd") -> str:
+    """``text`` with every surrogate code point replaced (by U+FFFD, the replacement
+    character, unless told otherwise)."""
+    return _SURROGATE.sub(replacement, text) if has_lone_surrogates(text) else text
 
 
 # --- tone placement ----------------------------------------------------------------------

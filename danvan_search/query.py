@@ -28,8 +28,8 @@ from whoosh.reading import IndexReader
 
 from .analysis import exact_term, folded_term, split_syllables
 from .assist import Acronyms
-from .errors import InvalidQueryError
-from .normalization import clean_text, has_diacritics
+from .errors import ArgumentTypeError, InvalidQueryError
+from .normalization import clean_text, has_diacritics, replace_lone_surrogates
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, STREAM_FIELDS, TEXT_FIELDS
 from .snippets import MatchRun
@@ -72,10 +72,12 @@ class ParsedQuery:
 def prepare_query_text(text: str) -> str:
     """Clean a raw query: control characters out, NFC, cut to :data:`MAX_QUERY_CHARS`.
 
-    Raises :class:`InvalidQueryError` when nothing is left to search for.
+    Raises :class:`InvalidQueryError` when nothing is left to search for, and
+    :class:`ArgumentTypeError` when ``text`` is not a string.
     """
     if not isinstance(text, str):
-        raise InvalidQueryError(f"a query must be a string, not {type(text).__name__}")
+        raise ArgumentTypeError(f"query must be a string, not {type(text).__name__}")
+    text = replace_lone_surrogates(text)  # not text: cannot be looked up in the index
     text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in text)
     text = clean_text(text)[0].translate(_QUOTES).strip()
     if not text:

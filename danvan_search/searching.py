@@ -16,6 +16,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 from whoosh.sorting import Count
 
+from . import validation
 from .assist import Acronyms
 from .assistance import QueryAssistant
 from .errors import InvalidQueryError
@@ -267,15 +268,20 @@ def run_search(
     then ``query`` is the correction and ``corrected_from`` the query as typed.
 
     Raises :class:`~danvan_search.errors.InvalidQueryError` for an empty query without
-    any filter (with one, every matching document is listed, newest first); any other
-    text, however malformed, is searched as plain text.
+    any filter (with one, every matching document is listed, newest first) and for an
+    option value it cannot take, :class:`~danvan_search.errors.ArgumentTypeError` for an
+    argument of the wrong type (both name the argument); any other text, however
+    malformed, is searched as plain text.
     """
-    if limit < 1:
-        raise ValueError(f"search(): limit must be at least 1, not {limit!r}")
-    if offset < 0:
-        raise ValueError(f"search(): offset must be 0 or more, not {offset!r}")
-    if sort not in ("relevance", "date"):
-        raise InvalidQueryError(f'search(): sort must be "relevance" or "date", not {sort!r}')
+    with validation.for_call("search()", InvalidQueryError):
+        query = validation.optional_text("query", query)
+        limit = validation.integer("limit", limit, minimum=1)
+        offset = validation.integer("offset", offset, minimum=0)
+        sort = validation.choice("sort", sort, ("relevance", "date"))  # type: ignore[assignment]
+        facets, exact = validation.flag("facets", facets), validation.flag("exact", exact)
+        if acronyms is not None:
+            validation.instance("acronyms", acronyms, Acronyms, "an Acronyms table")
+        validation.instance("ranking", ranking, Ranking, "a Ranking")
     restrict = Filters.build(since, until, source, place, cites)
     assistance = None
     corrected_from = None
