@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -314,3 +315,29 @@ def test_ctrl_c_with_worker_processes(tmp_path: Path):
     with pytest.raises(ProcessLookupError):
         os.killpg(process.pid, 0)  # no worker left behind
     assert sorted(os.listdir(index)) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "status", "expected"),
+    [
+        (["show", "--index", "{ix}", b"\xff"], 1, "Error: no document with id '\ufffd'"),
+        (["delete", "--index", "{ix}", b"\xffa"], 0, "0 deleted; not in the index: \ufffda"),
+        (["tokenize", b"d\xc3\xa2n \xff"], 0, "words (1):\n      0:3     word   d\u00e2n"),
+        (["search", "--index", "{ix}", b"\xff Giang"], 0, "1 document matches"),
+    ],
+)
+def test_bytes_that_are_not_utf8_on_the_command_line(tmp_path: Path, command, status, expected):
+    # Python keeps such bytes as lone surrogates, which cannot be printed or indexed.
+    import subprocess
+    import sys
+
+    ix = tmp_path / "ix"
+    assert CliRunner().invoke(
+        main, ["index", "--index", str(ix), str(SEEDS / "004_1d921b9e94ebeb4d.txt")]
+    ).exit_code == 0
+    args = [a.replace("{ix}", str(ix)) if isinstance(a, str) else a for a in command]
+    done = subprocess.run([sys.executable, "-m", "danvan_search", *args], capture_output=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    output = (done.stdout + done.stderr).decode("utf-8")
+    assert done.returncode == status, output
+    assert "Traceback" not in output and expected in output
