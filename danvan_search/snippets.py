@@ -78,13 +78,16 @@ def find_highlights(text: str, runs: Sequence[MatchRun]) -> list[Span]:
     and only where it has none of those, wherever it matched through folding. Works on
     NFD input and either tone style: offsets always refer to ``text``.
     """
-    if not text or not runs:
+    # A run without syllables (a quoted "." has none) would match the empty string
+    # everywhere: it highlights nothing.
+    keys = tuple(sorted({key for key in (_key(run.syllables) for run in runs) if key}))
+    if not text or not keys:
         return []
     cleaned, offsets = clean_text(text)
     folded = _fold_in_place(cleaned)  # one character per character: offsets carry over
     # One scan for all the words, on the folded text; exactness is checked per match.
     by_key: dict[str, list[Span]] = {}
-    for match in _pattern(tuple(sorted({_key(run.syllables) for run in runs}))).finditer(folded):
+    for match in _pattern(keys).finditer(folded):
         # The text matched is folded already: its key is its lowercase words.
         by_key.setdefault(" ".join(match.group().lower().split()), []).append(match.span())
     exact_forms: dict[str, set[str]] = {}

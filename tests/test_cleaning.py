@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,29 @@ def test_repeats_keep_the_first_occurrence_only():
     assert clean_body(seed("001_53296adb6bb486b7")).count(caption) == 1
 
 
+@pytest.mark.parametrize(
+    "repeat",
+    [
+        "THỦ TƯỚNG CHÍNH PHỦ NGUYỄN XUÂN PHÚC PHÁT BIỂU TẠI HỘI NGHỊ",
+        "Thủ tướng Chính phủ Nguyễn Xuân Phúc phát biểu tại hội nghị.",
+        "Thủ  tướng Chính phủ Nguyễn Xuân Phúc phát biểu tại Hội nghị",
+        unicodedata.normalize("NFD", "Thủ tướng Chính phủ Nguyễn Xuân Phúc phát biểu tại hội nghị"),
+    ],
+)
+def test_a_caption_repeated_in_capitals_or_spacing_is_a_repeat(repeat: str):
+    caption = "Thủ tướng Chính phủ Nguyễn Xuân Phúc phát biểu tại hội nghị"
+    raw = "\n".join([
+        "Sáng 10/1, Ban Dân vận Trung ương tổ chức hội nghị trực tuyến toàn quốc.",
+        caption,
+        "Hội nghị đã đánh giá kết quả công tác dân vận trong năm qua và đề ra nhiệm vụ mới.",
+        repeat,
+        "Các đại biểu thống nhất với báo cáo và các giải pháp được nêu trong dự thảo.",
+    ])
+    reasons = [reason for _, reason in clean_lines(raw)]
+    assert reasons == [None, None, None, "repeat", None]
+    assert clean_body(raw).count("Xuân Phúc") == 1
+
+
 def test_clean_lines_gives_a_reason_for_each_dropped_line():
     lines = clean_lines(seed("003_960197ae100cdfc3"), GOLDEN["003_960197ae100cdfc3"][0])
     assert [reason for line, reason in lines if line == "Phan Nga"] == [None, "repeat"]
@@ -144,8 +168,6 @@ def test_clean_lines_gives_a_reason_for_each_dropped_line():
 
 
 def test_nfd_and_no_break_spaces_give_the_same_body():
-    import unicodedata
-
     raw = seed("001_53296adb6bb486b7")
     nfd = unicodedata.normalize("NFD", raw).replace(" ", "\u00a0", 5)
     assert clean_body(nfd) == clean_body(raw)

@@ -162,6 +162,13 @@ LEAD_TAIL = ", Ban Dân vận Tỉnh ủy tổ chức hội nghị triển khai 
         ("Tổng kết năm 2018 và triển khai nhiệm vụ năm 2019", "Sáng 26/4", None),
         # January: the review of one year is held in the next
         ("Hội nghị tổng kết công tác dân vận năm 2018 tại tỉnh", "Sáng 10/1", None),
+        # December and February too; March and November are no longer near New Year
+        ("Hội nghị tổng kết công tác dân vận năm 2018 tại tỉnh", "Sáng 28/2", None),
+        ("Hội nghị tổng kết công tác dân vận năm 2018 tại tỉnh", "Sáng 1/2", None),
+        ("Hội nghị tổng kết công tác dân vận năm 2018 tại tỉnh", "Sáng 20/12", None),
+        ("Hội nghị sơ kết công tác dân vận năm 2022 tại tỉnh", "Sáng 1/3", dt.date(2022, 3, 1)),
+        ("Hội nghị sơ kết công tác dân vận năm 2022 tại tỉnh", "Sáng 30/11",
+         dt.date(2022, 11, 30)),
         # a target year is not the year of the meeting
         ("Phấn đấu đến năm 2025 có 100% xã đạt chuẩn dân vận khéo", "Sáng 26/4", None),
         (
