@@ -41,6 +41,13 @@ StreamKind = Literal["exact", "folded"]
 #: indexed whole. Their number grows with the square of the length, hence a limit.
 MAX_SUBSPAN_SYLLABLES = 4
 
+#: The longest piece of text the segmenter is given at once. Its memory and time grow
+#: faster than the length of what it is given (a 10 MB line took 16 GB and 135 s), so a
+#: longer line is cut, after a sentence where possible: memory stays bounded whatever the
+#: size of a document, and sentences, what the CRF was trained on, stay whole.
+MAX_SEGMENT_CHARS = 2000
+_SENTENCE_END = re.compile(r"[.!?…;:][\"”’»)\]]*\s+")
+
 _HAS_ALNUM = re.compile(r"\w")
 _SPLIT_PARTS = re.compile(r"[-_./:,]+")
 _DIGITS = re.compile(r"^[\d.,/:-]+$")
@@ -153,10 +160,24 @@ def split_syllables(text: str) -> Analysis:
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:
-    # Segment line by line: a headline or caption must not fuse with the next line.
+    """The pieces of ``text`` the segmenter is given, with their offsets: each line (a
+    headline or caption must not fuse with the next line), and a long line in pieces of
+    at most :data:`MAX_SEGMENT_CHARS`, cut after a sentence where there is one, else at
+    a space."""
     for match in re.finditer(r"[^\n\r]+", text):
-        if not match.group().isspace():
-            yield match.start(), match.group()
+        line, base = match.group(), match.start()
+        start = 0
+        while len(line) - start > MAX_SEGMENT_CHARS:
+            window = line[start : start + MAX_SEGMENT_CHARS]
+            ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+            cut = ends[-1] if ends and ends[-1] > MAX_SEGMENT_CHARS // 4 else 0
+            cut = cut or window.rfind(" ") + 1 or MAX_SEGMENT_CHARS  # no space: not prose
+            piece = line[start : start + cut]
+            if not piece.isspace():
+                yield base + start, piece
+            start += cut
+        if not line[start:].isspace():
+            yield base + start, line[start:]
 
 
 def _align(line: str, base: int, pieces: Sequence[str]) -> Iterator[Word]:

@@ -168,6 +168,8 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
             index_path, sources, overwrite=overwrite, sync=sync, lock_timeout=lock_timeout,
             on_document=bar.update,
         )
+    for where, why in report.repaired:
+        click.echo(_printable(f"repaired {where}: {why}"), err=True)
     for where, why in report.skipped:
         click.echo(_printable(f"skipped {where}: {why}"), err=True)
     if not quiet:

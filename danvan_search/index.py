@@ -71,6 +71,8 @@ class IndexingReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
     #: Documents removed because their files are gone (``sync``).
     deleted: int = 0
+    #: Inputs read with something repaired (a UTF-8 character cut at the end of a file).
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (where, what)
 
     @property
     def written(self) -> int:
@@ -265,8 +267,9 @@ class SearchIndex:
         """Index documents in one commit and report what happened to each.
 
         Items may also be ``(where, error)`` pairs from a reader that could not make a
-        document out of its input: they are recorded as skipped. ``pages``: as in
-        :meth:`add`. With ``skip_invalid``, an invalid document is skipped and reported
+        document out of its input: they are recorded as skipped
+        (``(where, warning)`` pairs as repaired). ``pages``: as
+        in :meth:`add`. With ``skip_invalid``, an invalid document is skipped and reported
         instead of raising. ``on_document`` is called once for each item done (written,
         unchanged or skipped). ``procs`` is the number of processes that analyse
         documents; by default one per core when there are more than a few hundred
@@ -389,7 +392,11 @@ class SearchIndex:
         report = step.report
         for item in items:
             if isinstance(item, tuple):
-                report.skipped.append((item[0], str(item[1])))
+                where, why = item
+                if isinstance(why, Warning):  # read, with a repair; its document follows
+                    report.repaired.append((where, str(why)))
+                    continue
+                report.skipped.append((where, str(why)))
                 step.done()
                 continue
             try:

@@ -25,15 +25,22 @@ from typing import BinaryIO
 
 from .documents import Document
 from .errors import DanvanError, InvalidDocumentError
+from .normalization import has_lone_surrogates
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 
+#: What readers yield: a document, or (where, why) for an input skipped (an error) or
+#: read with a repair (a :class:`RepairedInputWarning`, which comes before its document).
 Item = Document | tuple[str, Exception]
 
 
 class UnreadableInputError(DanvanError, ValueError):
     """A file could not be turned into text (binary, empty, unknown encoding)."""
+
+
+class RepairedInputWarning(UserWarning):
+    """An input was read, with something repaired on the way (reported, not skipped)."""
 
 
 def file_id(path: str | os.PathLike[str]) -> str:
@@ -51,10 +58,18 @@ def read_sources(sources: Sequence[str], stdin: BinaryIO | None = None) -> Itera
         path = Path(source)
         if path.is_dir():
             yield from read_directory(path)
-        elif path.exists():
+        elif path.is_file():
             yield from read_file(path)
+        elif path.exists():
+            yield (display_path(path), UnreadableInputError("not a regular file"))
         else:
-            yield (source, UnreadableInputError("no such file or directory"))
+            yield (display_path(path), UnreadableInputError("no such file or directory"))
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as it can be printed: bytes of its name that are not UTF-8 (kept by Python
+    as lone surrogates, which cannot be printed) shown as ``\\xff`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def count_inputs(sources: Sequence[str]) -> int | None:
@@ -67,6 +82,9 @@ def count_inputs(sources: Sequence[str]) -> int | None:
         path = Path(source)
         paths = _listing(path) if path.is_dir() else [path]
         for item in paths:
+            if item is None:  # a directory that cannot be listed
+                count += 1
+                continue
             if item.suffix.lower() in JSONL_SUFFIXES:
                 try:
                     with item.open("rb") as stream:
@@ -78,45 +96,111 @@ def count_inputs(sources: Sequence[str]) -> int | None:
     return count
 
 
-def _listing(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+def _listing(root: Path) -> Iterator[Path | None]:
+    """The files :func:`read_directory` reads (None for each input it reports instead)."""
+    for path, error in _walk(root):
+        yield None if error else path
 
 
 def read_directory(root: Path) -> Iterator[Item]:
-    """Every text and JSONL file below ``root`` (names starting with a dot, such as
-    editor backups, are left out)."""
-    try:
-        paths = _listing(root)
-    except OSError as error:
-        yield (str(root), UnreadableInputError(f"cannot list directory: {error.strerror}"))
-        return
-    for path in paths:
-        if path.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
-            yield (str(path), UnreadableInputError(
+    """Every text and JSONL file below ``root``, in path order.
+
+    Files and directories whose names start with a dot are left out (``.git``, editor
+    backups); a directory that cannot be listed (no permission, a path longer than the
+    system allows) is reported, and everything else is read.
+    """
+    for path, error in _walk(root):
+        if error is not None:
+            yield (display_path(path), error)
+        elif path.suffix.lower() not in TEXT_SUFFIXES | JSONL_SUFFIXES:
+            yield (display_path(path), UnreadableInputError(
                 f"not a text (.txt) or JSONL (.jsonl) file: {path.suffix or 'no suffix'}"))
+        else:
+            yield from read_file(path)
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, UnreadableInputError | None]]:
+    """Files below ``root`` in path order (depth first, names sorted), and the inputs
+    that cannot be read (a directory that cannot be listed, a special file); a symbolic
+    link to a directory is followed unless it leads to one already read (no loops).
+    Iterative: a tree may be deeper than Python's recursion limit."""
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[Path, Iterator[os.DirEntry[str]]]] = []
+
+    def enter(directory: Path) -> UnreadableInputError | None:
+        try:
+            identity = directory.stat()
+            if (identity.st_dev, identity.st_ino) in seen:
+                return None
+            seen.add((identity.st_dev, identity.st_ino))
+            with os.scandir(directory) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            return UnreadableInputError(f"cannot list directory: {_reason(error)}")
+        stack.append((directory, iter(entries)))
+        return None
+
+    if error := enter(root):
+        yield root, error
+    while stack:
+        directory, entries = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
             continue
-        yield from read_file(path)
+        if entry.name.startswith("."):
+            continue
+        path = directory / entry.name
+        try:
+            is_dir = entry.is_dir()
+            is_file = not is_dir and entry.is_file()
+        except OSError as error:
+            yield path, UnreadableInputError(f"cannot read: {_reason(error)}")
+            continue
+        if is_dir:
+            if error := enter(path):
+                yield path, error
+        elif is_file:
+            yield path, None
+        elif not entry.is_symlink():
+            yield path, UnreadableInputError("not a regular file")
+        # (a dangling symbolic link is no input)
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def read_file(path: Path) -> Iterator[Item]:
     """One file: JSONL by suffix, anything else as one page of text (its id:
     :func:`file_id`)."""
+    where = display_path(path)
     if path.suffix.lower() in JSONL_SUFFIXES:
         try:
             with path.open("rb") as stream:
-                yield from read_jsonl_stream(stream, str(path))
+                yield from read_jsonl_stream(stream, where)
         except OSError as error:
-            yield (str(path), UnreadableInputError(f"cannot read: {error.strerror}"))
+            yield (where, UnreadableInputError(f"cannot read: {_reason(error)}"))
         return
     try:
-        text = decode_text(path.read_bytes())
+        doc_id = file_id(path)
+        text, repair = decode(path.read_bytes())
     except OSError as error:
-        yield (str(path), UnreadableInputError(f"cannot read: {error.strerror}"))
+        yield (where, UnreadableInputError(f"cannot read: {_reason(error)}"))
         return
     except UnreadableInputError as error:
-        yield (str(path), error)
+        yield (where, error)
         return
-    yield Document.from_page(text, file_id(path))
+    if has_lone_surrogates(doc_id):
+        yield (where, UnreadableInputError(
+            "the file's path is not valid UTF-8, so it cannot be a document id; rename it"))
+        return
+    if repair:
+        yield (where, RepairedInputWarning(repair))
+    try:
+        yield Document.from_page(text, doc_id)
+    except InvalidDocumentError as error:
+        yield (where, error)
 
 
 def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
@@ -124,16 +208,25 @@ def read_jsonl_stream(stream: BinaryIO, name: str) -> Iterator[Item]:
     for number, raw in enumerate(stream, start=1):
         where = f"{name}:{number}"
         try:
-            line = decode_text(raw, allow_empty=True).strip()
+            line, repair = decode(raw, allow_empty=True)
         except UnreadableInputError as error:
             yield (where, error)
             continue
+        line = line.strip()
         if not line:
             continue
+        if repair:
+            yield (where, RepairedInputWarning(repair))
         try:
             data = json.loads(line)
         except json.JSONDecodeError as error:
             yield (where, InvalidDocumentError(f"not valid JSON ({error.msg})"))
+            continue
+        except ValueError as error:  # a number of more than 4,300 digits
+            yield (where, InvalidDocumentError(f"not usable JSON ({error})"))
+            continue
+        except RecursionError:
+            yield (where, InvalidDocumentError("not usable JSON (nested too deeply)"))
             continue
         try:
             yield Document.from_dict(data).page_read()
@@ -154,8 +247,19 @@ def decode_text(data: bytes, allow_empty: bool = False) -> str:
     """Decode file bytes: BOM-marked UTF-8/16/32, then UTF-8, then Windows-1258.
 
     Raises :class:`UnreadableInputError` for binary data and (unless ``allow_empty``)
-    for files with no text.
+    for files with no text. See :func:`decode` for what is repaired.
     """
+    return decode(data, allow_empty)[0]
+
+
+def decode(data: bytes, allow_empty: bool = False) -> tuple[str, str | None]:
+    """:func:`decode_text`, and what was repaired to read the text (None if nothing).
+
+    UTF-8 cut inside a character at its end (a truncated file), or with a few damaged
+    bytes among many UTF-8 characters, is read as UTF-8 with U+FFFD in their place: a
+    Windows-1258 file has no UTF-8 sequences of several bytes, so it is not taken for one.
+    """
+    repair = None
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -168,19 +272,40 @@ def decode_text(data: bytes, allow_empty: bool = False) -> str:
             raise UnreadableInputError("binary file (contains NUL bytes), not text")
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Not UTF-8: old Vietnamese office files are Windows-1258. Every byte decodes
-            # in it but a few, so check the result looks like text.
-            text = data.decode("cp1258", errors="replace")
-            if text.count("\ufffd") > max(2, len(text) // 100):
-                raise UnreadableInputError(
-                    "not UTF-8, UTF-16 or Windows-1258 text; convert it to UTF-8"
-                ) from None
+        except UnicodeDecodeError as error:
+            repaired, repair = _damaged_utf8(data, error)
+            if repaired is not None:
+                text = repaired
+            else:
+                # Not UTF-8: old Vietnamese office files are Windows-1258. Every byte
+                # decodes in it but a few, so check the result looks like text.
+                text = data.decode("cp1258", errors="replace")
+                if text.count("\ufffd") > max(2, len(text) // 100):
+                    raise UnreadableInputError(
+                        "not UTF-8, UTF-16 or Windows-1258 text; convert it to UTF-8"
+                    ) from None
     if _looks_binary(text):
         raise UnreadableInputError("binary file, not text")
     if not allow_empty and not text.strip():
         raise UnreadableInputError("empty file")
-    return text
+    return text, repair
+
+
+def _damaged_utf8(data: bytes, error: UnicodeDecodeError) -> tuple[str | None, str | None]:
+    """UTF-8 text with a few bytes that are not, or None when it is not UTF-8 at all."""
+    if error.end == len(data) and error.reason == "unexpected end of data":
+        kept = data[: error.start].decode("utf-8", errors="replace")
+        if "\ufffd" not in kept:
+            return kept + "\ufffd", (
+                f"UTF-8 text cut inside a character at its end ({len(data) - error.start} "
+                "byte(s) replaced by U+FFFD)"
+            )
+    text = data.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd")
+    multibyte = sum(1 for c in text if c > "\x7f") - damaged
+    if multibyte >= 3 * damaged:
+        return text, f"{damaged} byte sequence(s) that are not UTF-8 replaced by U+FFFD"
+    return None, None
 
 
 def _looks_binary(text: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +42,77 @@ def seeds_index(seeds_index_path: Path) -> Iterator[SearchIndex]:
 def empty_index(tmp_path: Path) -> Iterator[SearchIndex]:
     with SearchIndex.create(tmp_path / "ix") as ix:
         yield ix
+
+
+@pytest.fixture
+def world_readable_tmp() -> Iterator[Path]:
+    """A temporary directory that a user other than the one running the tests can enter
+    (pytest's own are private to it), for :func:`read_unprivileged`."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="danvan-test-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def read_unprivileged(world_readable_tmp: Path) -> Callable[[list[str]], list]:
+    """``read_sources`` as a user without privileges would see it, as a list of document
+    ids and ``(where, why)`` pairs: as root, permissions would not stop anything, so the
+    reading runs in a forked process that drops them first."""
+    import os
+
+    def read(sources: list[str]) -> list:
+        if os.geteuid() != 0:
+            return [tuple(i) if isinstance(i, list) else i for i in _read_items(sources)]
+        # Whatever the reading loads on first use (data tables), loaded before the fork.
+        warm_up = world_readable_tmp / "warm-up.txt"
+        warm_up.write_text("Ban Dân vận Tỉnh ủy họp ngày 05/03/2021 tại Huế.", encoding="utf-8")
+        _read_items([str(warm_up)])
+        return _in_unprivileged_child(lambda: _read_items(sources))
+
+    return read
+
+
+def _read_items(sources: list[str]) -> list:
+    from danvan_search.ingestion import read_sources
+
+    return [[item[0], str(item[1])] if isinstance(item, tuple) else item.id
+            for item in read_sources(sources)]
+
+
+def _in_unprivileged_child(work: Callable[[], list]) -> list:
+    """``work()``'s result (JSON data), computed in a child process running as nobody."""
+    import json
+    import os
+    import traceback
+    import warnings
+
+    readable, writable = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads alive
+        pid = os.fork()
+    if pid == 0:  # the child: drop privileges, work, report, exit without cleanup
+        code = 1
+        try:
+            os.close(readable)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            with os.fdopen(writable, "w", encoding="utf-8") as out:
+                out.write(json.dumps(work()))
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    os.close(writable)
+    with os.fdopen(readable, encoding="utf-8") as result:
+        data = result.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the unprivileged reader failed"
+    return [tuple(item) if isinstance(item, list) else item for item in json.loads(data)]

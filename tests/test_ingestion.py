@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import unicodedata
 from pathlib import Path
 
@@ -91,15 +90,15 @@ def test_directory_indexes_good_files_and_reports_bad_ones(tmp_path: Path):
     assert report.added == 5 and len(report.skipped) == 6
 
 
-def test_missing_and_unreadable_paths_are_reported(tmp_path: Path):
-    locked = tmp_path / "locked.txt"
+def test_missing_and_unreadable_paths_are_reported(world_readable_tmp: Path, read_unprivileged):
+    locked = world_readable_tmp / "locked.txt"
     locked.write_text(TEXT, encoding="utf-8")
     locked.chmod(0)
-    sources = [str(tmp_path / "missing.txt"), str(locked)]
-    items = list(read_sources(sources))
-    assert isinstance(items[0], tuple) and "no such file" in str(items[0][1])
-    if os.geteuid() != 0:  # root reads anything
-        assert isinstance(items[1], tuple) and "cannot read" in str(items[1][1])
+    missing = world_readable_tmp / "missing.txt"
+    assert read_unprivileged([str(missing), str(locked)]) == [
+        (str(missing), "no such file or directory"),
+        (str(locked), "cannot read: Permission denied"),
+    ]
 
 
 def test_stdin_jsonl():
