@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import shutil
@@ -18,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from whoosh.index import FileIndex, LockError
 from whoosh.query import Every
@@ -46,9 +47,19 @@ from .normalization import has_lone_surrogates, written_without_diacritics
 from .query import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
-from .schema import PLAIN_FIELD, PLAIN_MARK, build_schema, index_metadata
+from .schema import (
+    PLAIN_FIELD,
+    PLAIN_MARK,
+    build_schema,
+    document_bytes,
+    index_metadata,
+    stored_document,
+)
 from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import create_index, has_index, open_index, open_writer
+from .storage import reading
+
+T = TypeVar("T")
 
 METADATA_FILE = "danvan.json"
 #: Runs with at least this many documents analyse them in one process per core.
@@ -59,6 +70,18 @@ PARALLEL_BATCH = 50
 DEFAULT_LOCK_TIMEOUT = 10.0
 #: Searchers an open index keeps at most: calls searching at once beyond it wait.
 DEFAULT_SEARCHERS = 4
+
+
+def _read_safely(method: Callable[..., T]) -> Callable[..., T]:
+    """Run an index method with the index read safely (see :func:`storage.reading`):
+    restricted unpickling, and damage reported as a :class:`CorruptIndexError`."""
+
+    @functools.wraps(method)
+    def read(self: SearchIndex, *args: Any, **kwargs: Any) -> T:
+        with reading(self.path):
+            return method(self, *args, **kwargs)
+
+    return read
 
 
 @dataclass
@@ -155,9 +178,10 @@ class SearchIndex:
                 )
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
-        whoosh_ix = create_index(path, build_schema())
         meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
         (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+        with reading(path):
+            whoosh_ix = create_index(path, build_schema())
         return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
 
     @classmethod
@@ -187,8 +211,10 @@ class SearchIndex:
                 f"no index at {path}: create one with `danvan-search index --index {path} "
                 "FILES...` or SearchIndex.create()"
             )
-        _check_compatible(path)
-        return cls(path, open_index(path), lock_timeout, acronyms, searchers, ranking)
+        _check_compatible(path)  # before reading anything else: an older format says so
+        with reading(path):
+            whoosh_ix = open_index(path, build_schema())
+        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
 
     def close(self) -> None:
         """Close the searchers (one still in use closes when its call returns); using
@@ -255,6 +281,7 @@ class SearchIndex:
         """
         return self.index_documents(documents, skip_invalid=False, pages=pages).written
 
+    @_read_safely
     def index_documents(
         self,
         documents: Iterable[Document | Mapping[str, Any] | tuple[str, Exception]],
@@ -428,6 +455,7 @@ class SearchIndex:
             step.done()
         return None
 
+    @_read_safely
     def delete(self, ids: str | Iterable[str]) -> int:
         """Delete documents by id (one id, or several); return how many were in the
         index. Nothing is committed when none was."""
@@ -449,28 +477,33 @@ class SearchIndex:
 
     # --- reading ---------------------------------------------------------------------
 
+    @_read_safely
     def __len__(self) -> int:
         with self._readings.borrow() as reading:
             return reading.searcher.doc_count()
 
+    @_read_safely
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, str) or has_lone_surrogates(doc_id):
             return False
         with self._readings.borrow() as reading:
             return reading.searcher.document_number(id=doc_id) is not None
 
+    @_read_safely
     def get(self, doc_id: str) -> StoredDocument:
         """The stored document with this id; :class:`DocumentNotFoundError` if absent."""
         if not isinstance(doc_id, str):
             raise ArgumentTypeError(f"doc_id must be a string, not {type(doc_id).__name__}")
-        fields = None
-        if not has_lone_surrogates(doc_id):
-            with self._readings.borrow() as reading:
-                fields = reading.searcher.document(id=doc_id)
-        if fields is None:
-            raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
-        return StoredDocument.from_stored(fields["doc"])
+        docnum = None
+        with self._readings.borrow() as reading:
+            searcher = reading.searcher
+            if not has_lone_surrogates(doc_id):
+                docnum = searcher.document_number(id=doc_id)
+            if docnum is not None:
+                return StoredDocument.from_stored(stored_document(searcher.reader(), docnum))
+        raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
 
+    @_read_safely
     def ids(self) -> list[str]:
         """Every document's id, sorted."""
         return self._ids_below("")
@@ -483,12 +516,14 @@ class SearchIndex:
             # Terms outlive their documents until segments merge: keep the live ones.
             return sorted(i for i in candidates if searcher.document_number(id=i) is not None)
 
+    @_read_safely
     def stats(self) -> IndexStats:
         meta = index_metadata()
         size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
         return IndexStats(self.path, len(self), size, meta["format_version"],
                           meta["analysis_version"])
 
+    @_read_safely
     def search(
         self,
         query: str | None,
@@ -533,6 +568,7 @@ class SearchIndex:
                 lexicon=reading.lexicon, ranking=self.ranking,
             )
 
+    @_read_safely
     def suggest(self, query: str) -> str | None:
         """A better form of ``query`` (accents restored, keystrokes decoded, unknown
         words corrected), or None when it needs no help."""
@@ -542,6 +578,7 @@ class SearchIndex:
                                        scorer=reading.scorer())
             return assistant.assist(text).suggestion
 
+    @_read_safely
     def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
         """Facet counts (year, source, place, cited document) over the whole index."""
         with self._readings.borrow() as reading:
@@ -655,7 +692,7 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
     if doc.cites:
         fields["cites"] = ",".join(filter_value(normalize_code(c)) for c in doc.cites)
         fields["cite_codes"] = ",".join(normalize_code(c) for c in doc.cites)
-    fields["doc"] = {
+    fields["doc"] = document_bytes({
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
@@ -668,5 +705,5 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
         "extra": dict(doc.extra),
         "raw": doc.raw,
         "content_hash": digest,
-    }
+    })
     return fields

@@ -3,24 +3,31 @@
 Each text field is indexed twice: exact (lowercase, canonical tone placement) and folded
 (no diacritics), so a query typed without accents still matches, while one typed with
 accents can rank exact matches first. Metadata fields are kept as plain values for
-filters (folded) and facets (as written); everything shown to the user is in one stored
-field, ``doc``.
+filters (folded) and facets (as written); everything shown to the user is in one
+column, ``doc``, as JSON (never a pickle: reading it runs no code).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import threading
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from whoosh import analysis as whoosh_analysis
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.columns import CompressedBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
+from whoosh.reading import IndexReader
 
 from .analysis import ANALYSIS_VERSION, StreamKind, analyze, term_tuples
+from .storage import DamagedDataError
 
-#: Bump when the schema (fields, their types) changes. 2: ``plain`` marks documents
-#: written without diacritics.
-FORMAT_VERSION = 2
+#: Bump when the schema (fields, their types) or the files of an index change. 2:
+#: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
+#: a column, not pickled; a manifest of checksums.
+FORMAT_VERSION = 3
 
 TEXT_FIELDS = ("title", "body")
 #: Whoosh field names for each text field: (exact stream, folded stream).
@@ -91,7 +98,7 @@ def build_schema() -> Schema:
     return Schema(
         # Columns (sortable) for id and content hash: re-indexing reads them for every
         # document without loading the stored text.
-        id=ID(unique=True, stored=True, sortable=True),
+        id=ID(unique=True, sortable=True),
         content_hash=ID(sortable=True),
         # PLAIN_MARK for a document written without diacritics: only there does a word
         # typed with accents match its folded form ("tham nhũng" finds "tham nhung").
@@ -107,8 +114,9 @@ def build_schema() -> Schema:
         source_name=ID,
         place_names=KEYWORD(commas=True),
         cite_codes=KEYWORD(commas=True),
-        # Everything shown to the user: original title and body, metadata, content hash.
-        doc=STORED,
+        # Everything shown to the user: original title and body, metadata, content hash,
+        # as JSON (see document_bytes).
+        doc=COLUMN(CompressedBytesColumn()),
         **text_fields,
     )
 
@@ -116,3 +124,43 @@ def build_schema() -> Schema:
 def index_metadata() -> dict[str, int]:
     """What an index records about the code that wrote it."""
     return {"format_version": FORMAT_VERSION, "analysis_version": ANALYSIS_VERSION}
+
+
+# --- stored documents ---------------------------------------------------------------------
+
+
+def document_bytes(document: Mapping[str, Any]) -> bytes:
+    """What the ``doc`` column holds for a document: its fields as UTF-8 JSON."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class _DocumentColumn:
+    def __init__(self, reader: IndexReader) -> None:
+        self._column = reader.column_reader("doc")
+        self._lock = threading.Lock()
+
+    def get(self, docnum: int) -> dict[str, Any]:
+        with self._lock:  # the column's file may be read by several threads
+            data = self._column[docnum]
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise DamagedDataError(f"the stored document {docnum} cannot be read")
+        return document
+
+
+# A column reader per index reader, kept as long as the reader: opening one reads the
+# offsets of every document.
+_columns: WeakKeyDictionary[IndexReader, _DocumentColumn] = WeakKeyDictionary()
+_columns_lock = threading.Lock()
+
+
+def stored_document(reader: IndexReader, docnum: int) -> dict[str, Any]:
+    """The stored fields (id, title, body, metadata...) of document ``docnum``."""
+    with _columns_lock:
+        column = _columns.get(reader)
+        if column is None:
+            column = _columns[reader] = _DocumentColumn(reader)
+    return column.get(docnum)

@@ -23,6 +23,7 @@ from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import Lexicon, QueryPlan, build_query, parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
+from .schema import stored_document
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 
 if TYPE_CHECKING:
@@ -339,7 +340,7 @@ def run_search(
         if allowed is not None and not allowed:
             return page.results((), 0)
         results = searcher.search(main, **_whoosh_options(wanted, allowed, sort, facets))
-        hits = _whoosh_hits(results, offset, limit, highlight, by_date=sort == "date")
+        hits = _whoosh_hits(searcher, results, offset, limit, highlight, by_date=sort == "date")
         return page.results(hits, len(results), _facets(results) if facets else None)
     if matched is not None and not matched:
         return page.results((), 0)
@@ -352,11 +353,11 @@ def run_search(
                                                                facets))
     counts = _facets(listed) if facets else None
     if ranked is None:  # by date
-        hits = _whoosh_hits(listed, offset, limit, highlight, by_date=True)
+        hits = _whoosh_hits(searcher, listed, offset, limit, highlight, by_date=True)
         return page.results(hits, len(matched or ()), counts)
     top = list(zip(ranked.docnums, ranked.scores, strict=True))[offset:]
     hits = tuple(
-        _hit(rank, searcher.stored_fields(docnum)["doc"], highlight, score)
+        _hit(rank, stored_document(searcher.reader(), docnum), highlight, score)
         for rank, (docnum, score) in enumerate(top, offset + 1)
     )
     return page.results(hits, ranked.total, counts)
@@ -407,11 +408,14 @@ def _whoosh_options(limit: int, filter: Any, sort: str, facets: bool) -> dict[st
 
 
 def _whoosh_hits(
-    results: Any, offset: int, limit: int, highlight: Sequence[MatchRun], by_date: bool
+    searcher: Searcher, results: Any, offset: int, limit: int, highlight: Sequence[MatchRun],
+    by_date: bool,
 ) -> tuple[Hit, ...]:
     # Sorted by date, Whoosh puts the sort key where the score was: no score then.
+    reader = searcher.reader()
     return tuple(
-        _hit(rank, result["doc"], highlight, 0.0 if by_date else float(result.score or 0.0))
+        _hit(rank, stored_document(reader, result.docnum), highlight,
+             0.0 if by_date else float(result.score or 0.0))
         for rank, result in enumerate(results[offset : offset + limit], offset + 1)
     )
 

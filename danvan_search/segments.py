@@ -31,7 +31,9 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
+from . import storage
 from .errors import IndexChangingError
+from .storage import VerifiedIndex
 
 #: How often opening retries when commits keep replacing the generation it read.
 OPEN_ATTEMPTS = 100
@@ -45,16 +47,16 @@ def has_index(path: Path) -> bool:
     return TOC._latest_generation(FileStorage(str(path)), whoosh_index._DEF_INDEX_NAME) >= 0
 
 
-def create_index(path: Path, schema: Schema) -> FileIndex:
-    return whoosh_index.create_in(str(path), schema)
+def create_index(path: Path, schema: Schema) -> VerifiedIndex:
+    return storage.create_index(path, schema)
 
 
-def open_index(path: Path) -> FileIndex:
-    """Whoosh's index at ``path``, retrying when a commit replaces the table of contents
-    between listing it and reading it."""
+def open_index(path: Path, schema: Schema) -> VerifiedIndex:
+    """Whoosh's index at ``path`` (its files verified, read with ``schema``), retrying
+    when a commit replaces the table of contents between listing it and reading it."""
     for _ in range(OPEN_ATTEMPTS):
         try:
-            return whoosh_index.open_dir(str(path))
+            return storage.open_index(path, schema)
         except FileNotFoundError:
             continue  # a newer generation exists: read that one
     raise IndexChangingError(f"index {path} kept changing while being opened; try again")
@@ -66,7 +68,7 @@ def open_searcher(ix: FileIndex, **options: Any) -> tuple[Searcher, int]:
     for _ in range(OPEN_ATTEMPTS):
         generation = ix.latest_generation()
         try:
-            toc = TOC.read(ix.storage, ix.indexname, generation)
+            toc = ix.read_toc(generation)  # verified against the manifest
             reader = FileIndex._reader(ix.storage, toc.schema, toc.segments, generation)
         except FileNotFoundError:
             continue  # replaced by a commit between listing and reading
@@ -118,7 +120,7 @@ def _remove_uncommitted(writer: SegmentWriter) -> None:
     """Delete the files of every segment the last commit does not list: those of a
     cancelled writer. Called with the lock held, so no other writer has files of its
     own under way."""
-    toc = TOC.read(writer.storage, writer.indexname)
+    toc = TOC.read(writer.storage, writer.indexname, schema=writer.schema)
     clean_files(writer.storage, writer.indexname, toc.generation, toc.segments)
 
 
