@@ -148,9 +148,11 @@ class SearchIndex:
 
     @staticmethod
     def exists(path: str | os.PathLike[str]) -> bool:
-        """True when ``path`` holds a danvan-search index."""
+        """True when ``path`` holds a danvan-search index (or what is left of one: a
+        damaged index exists too, and opening it says how to rebuild it)."""
         path = validation.path_value("path", path)
-        return (path / METADATA_FILE).is_file() and has_index(path)
+        # Without reading the index: its files are checked when it is opened.
+        return (path / METADATA_FILE).is_file() or has_index(path)
 
     @classmethod
     def create(
@@ -610,8 +612,9 @@ class _Batch:
 
 
 def _replaceable(path: Path) -> bool:
-    """Whether ``path`` may be replaced by a new index: an index, or an empty directory."""
-    return path.is_dir() and (has_index(path) or not any(path.iterdir()))
+    """Whether ``path`` may be replaced by a new index: an index (damaged ones too), or
+    an empty directory."""
+    return path.is_dir() and (SearchIndex.exists(path) or not any(path.iterdir()))
 
 
 def _replace_directory(new: Path, path: Path) -> None:

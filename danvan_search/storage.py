@@ -414,11 +414,3 @@ def create_index(path: Path, schema: Any) -> VerifiedIndex:
 
 def open_index(path: Path, schema: Any) -> VerifiedIndex:
     return VerifiedIndex(IndexStorage(path, schema), schema, INDEX_NAME)
-
-
-def has_index_files(path: Path) -> bool:
-    """Whether ``path`` holds a Whoosh table of contents (without reading it)."""
-    try:
-        return any(_TOC_NAME.match(name) for name in os.listdir(path))
-    except OSError:
-        return False
