@@ -293,6 +293,13 @@ class IndexStorage(FileStorage):
             write_manifest(Path(self.folder), renaming=(oldname, newname))
         super().rename_file(oldname, newname, safe)
 
+    def open_file(self, name: str, **kwargs: Any) -> structfile.StructFile:
+        if _TOC_NAME.match(name):
+            # Read whole (it is small): Whoosh leaves the file open when reading it fails.
+            data = Path(self._fpath(name)).read_bytes()
+            return structfile.StructFile(io.BytesIO(data), name=name, **kwargs)
+        return super().open_file(name, **kwargs)
+
     def open_index(self, indexname: str = INDEX_NAME, schema: Any = None,
                    indexclass: Any = None) -> VerifiedIndex:
         # What the worker processes of a parallel writer call.
