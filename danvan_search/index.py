@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import json
 import os
@@ -21,9 +22,10 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from whoosh.index import FileIndex, LockError
+from whoosh.index import FileIndex
 from whoosh.query import Every
 from whoosh.sorting import Count
+from whoosh.util.filelock import try_for
 
 from . import __version__, validation
 from .assist import Acronyms
@@ -32,12 +34,14 @@ from .documents import Document
 from .errors import (
     ArgumentTypeError,
     CorruptIndexError,
+    DanvanError,
     DocumentNotFoundError,
     IncompatibleIndexError,
     IndexClosedError,
     IndexExistsError,
     IndexLockedError,
     IndexNotFoundError,
+    IndexWriteError,
     InvalidDocumentError,
     InvalidQueryError,
 )
@@ -56,7 +60,14 @@ from .schema import (
     stored_document,
 )
 from .searching import SearchResults, Sort, StoredDocument, run_search
-from .segments import create_index, has_index, open_index, open_writer
+from .segments import (
+    WorkerFailed,
+    create_index,
+    has_index,
+    open_index,
+    open_writer,
+    remove_uncommitted,
+)
 from .storage import reading
 
 T = TypeVar("T")
@@ -179,11 +190,27 @@ class SearchIndex:
                     "or pass overwrite=True (CLI: --overwrite) to replace it"
                 )
             shutil.rmtree(path)
-        path.mkdir(parents=True, exist_ok=True)
-        meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
-        (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-        with reading(path):
-            whoosh_ix = create_index(path, build_schema())
+        made = not path.exists()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            before = set(os.listdir(path))
+            meta = {**index_metadata(), "created_by": f"danvan-search {__version__}"}
+            (path / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n",
+                                              encoding="utf-8")
+            with reading(path):
+                whoosh_ix = create_index(path, build_schema())
+        except OSError as error:
+            # Nothing half-made stays behind (a disk full): the next run starts afresh.
+            if made:
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.is_dir():
+                for name in set(os.listdir(path)) - before:
+                    (path / name).unlink(missing_ok=True)
+            raise IndexWriteError(
+                error.errno or 0,
+                f"cannot create an index at {path} ({error.strerror or error}); "
+                "free some space, or fix what the error says, and run again",
+            ) from error
         return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
 
     @classmethod
@@ -244,30 +271,61 @@ class SearchIndex:
         # Segments as separate files, not one compound file: Whoosh copies a compound
         # file's postings into memory when a searcher opens it (440 MB for 12.5k
         # articles), while separate files are read through the OS cache.
-        options: dict[str, Any] = {"timeout": self.lock_timeout, "compound": False}
+        options: dict[str, Any] = {"compound": False}
         if procs > 1:
             # Each worker process analyses its share and writes a segment of its own: the
             # CRF, the bulk of the work, runs on every core.
             options.update(batchsize=PARALLEL_BATCH)
-        try:
-            writer = open_writer(self._ix, procs, **options)
-        except LockError:
+        # The lock is held here, not by Whoosh's writer: a writer that fails while it is
+        # being made (a full disk) would keep it, and the next one would wait in vain.
+        lock = self._ix.lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=self.lock_timeout, delay=0.1):
             raise IndexLockedError(
                 f"index {self.path} is locked by another writer that did not finish within "
                 f"{self.lock_timeout:g} s; wait for it and try again"
-            ) from None
-        batch = _Batch(writer)
+            )
         try:
-            yield batch
-            if batch.changed:
-                writer.commit()
-            else:
-                writer.cancel()
-        except BaseException:
-            # Also on KeyboardInterrupt: keep the last committed state.
-            if not writer.is_closed:
-                writer.cancel()
-            raise
+            # An index object of its own: its storage holds every file the writer opens,
+            # to close them all if it fails.
+            ix = open_index(self.path, build_schema(), for_writing=True)
+            try:
+                writer = open_writer(ix, procs, _lk=False, **options)
+            except OSError as error:
+                remove_uncommitted(ix.storage, ix.schema, ix.indexname)
+                raise self._write_error(error) from error
+            batch = _Batch(writer)
+            try:
+                yield batch
+                if batch.changed:
+                    writer.commit()
+                else:
+                    writer.cancel()
+            except BaseException as error:
+                # Also on KeyboardInterrupt: the index keeps its last committed state,
+                # and the files of this run are removed before the lock is released.
+                if not writer.is_closed:
+                    writer.cancel()
+                if isinstance(error, (OSError, WorkerFailed)) and not isinstance(
+                    error, DanvanError
+                ):
+                    raise self._write_error(error) from error
+                raise
+        finally:
+            lock.release()
+
+    def _write_error(self, error: OSError | WorkerFailed) -> IndexWriteError:
+        if isinstance(error, WorkerFailed) and error.errno is None:
+            return IndexWriteError(
+                0, f"indexing into {self.path} failed in a worker process ({error}); the "
+                "index keeps its last commit"
+            )
+        reason = error.strerror or str(error)
+        advice = "free some space" if error.errno == errno.ENOSPC else "fix what stopped it"
+        return IndexWriteError(
+            error.errno or 0,
+            f"cannot write to index {self.path} ({reason}); it keeps its last commit: "
+            f"{advice} and run again",
+        )
 
     def add(
         self, documents: Iterable[Document | Mapping[str, Any]], *, pages: bool = False

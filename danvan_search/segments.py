@@ -10,13 +10,18 @@ refuses to delete it and Whoosh deletes it at a later commit), so a searcher rea
 generation it opened until it is closed.
 
 Writers: a cancelled Whoosh writer leaves the files of its unfinished segment behind
-(until some later commit deletes them), and its worker processes neither stop nor stay
-quiet on Ctrl-C. :func:`open_writer` returns writers that remove those files before
-they release the lock, and whose workers leave interrupts to the parent.
+(until some later commit deletes them); one that fails while closing them (a full disk)
+keeps the lock; one that fails while it is being made keeps it too; its worker
+processes neither stop nor stay quiet on Ctrl-C, and a worker that fails prints its
+traceback while the parent commits without its documents. :func:`open_writer` returns
+writers that remove those files before the lock is released, whose workers leave
+interrupts to the parent, and whose failed workers fail the run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import signal
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,7 @@ from whoosh.writing import SegmentWriter
 
 from . import storage
 from .errors import IndexChangingError
-from .storage import VerifiedIndex
+from .storage import VerifiedIndex, is_temporary_file
 
 #: How often opening retries when commits keep replacing the generation it read.
 OPEN_ATTEMPTS = 100
@@ -51,12 +56,14 @@ def create_index(path: Path, schema: Schema) -> VerifiedIndex:
     return storage.create_index(path, schema)
 
 
-def open_index(path: Path, schema: Schema) -> VerifiedIndex:
+def open_index(path: Path, schema: Schema, for_writing: bool = False) -> VerifiedIndex:
     """Whoosh's index at ``path`` (its files verified, read with ``schema``), retrying
-    when a commit replaces the table of contents between listing it and reading it."""
+    when a commit replaces the table of contents between listing it and reading it.
+    ``for_writing``: with a storage of its own, which holds every file it opens, to
+    close them all if the writer fails."""
     for _ in range(OPEN_ATTEMPTS):
         try:
-            return storage.open_index(path, schema)
+            return storage.open_index(path, schema, for_writing)
         except FileNotFoundError:
             continue  # a newer generation exists: read that one
     raise IndexChangingError(f"index {path} kept changing while being opened; try again")
@@ -109,43 +116,125 @@ def _pin(reader: IndexReader, names: set[str]) -> None:
 
 def open_writer(ix: FileIndex, procs: int, **options: Any) -> SegmentWriter:
     """A writer (``procs`` > 1: with worker processes writing a segment each) that
-    removes its unfinished files when cancelled. Raises Whoosh's ``LockError`` when
-    another writer keeps the lock past ``timeout``."""
+    removes its unfinished files when cancelled, even when closing them fails again (a
+    full disk). With ``_lk=False`` the caller holds the index lock. Raises Whoosh's
+    ``LockError`` when another writer keeps the lock past ``timeout``."""
     if procs > 1:
+        # The workers' own writers: no lock (the parent holds it), the same files.
+        parent_only = {"batchsize", "_lk", "timeout", "delay"}
+        options.setdefault("subargs", {k: v for k, v in options.items() if k not in parent_only})
         return _ParallelWriter(ix, procs=procs, multisegment=True, **options)
     return _Writer(ix, **options)
 
 
-def _remove_uncommitted(writer: SegmentWriter) -> None:
-    """Delete the files of every segment the last commit does not list: those of a
-    cancelled writer. Called with the lock held, so no other writer has files of its
-    own under way."""
-    toc = TOC.read(writer.storage, writer.indexname, schema=writer.schema)
-    clean_files(writer.storage, writer.indexname, toc.generation, toc.segments)
+def remove_uncommitted(storage: FileStorage, schema: Schema, indexname: str) -> None:
+    """Delete the files of every segment the last commit does not list (those of a
+    cancelled writer), and what a commit writes on its way (a TOC or a manifest before
+    their renames). Called with the lock held, so no other writer has files of its own
+    under way."""
+    toc = TOC.read(storage, indexname, schema=schema)
+    clean_files(storage, indexname, toc.generation, toc.segments)
+    for name in storage.list():
+        if is_temporary_file(name):
+            with contextlib.suppress(OSError):
+                storage.delete_file(name)
+
+
+def _cancel(writer: SegmentWriter) -> None:
+    """Cancel ``writer``: close its files, delete them, release its temporary files (and
+    the lock, when it holds it). Closing may fail again on a full disk: the rest is done
+    all the same."""
+    try:
+        with contextlib.suppress(Exception):
+            writer._close_segment()
+        remove_uncommitted(writer.storage, writer.schema, writer.indexname)
+    finally:
+        try:
+            writer._finish()
+        finally:
+            _close_files(writer)
+
+
+def _close_files(writer: SegmentWriter) -> None:
+    """Close what a failed writer left open (a storage of ours knows)."""
+    close = getattr(getattr(writer, "storage", None), "close_files_being_written", None)
+    if close is not None:
+        close()
 
 
 class _Writer(SegmentWriter):
+    def __init__(self, ix: FileIndex, **options: Any) -> None:
+        try:
+            super().__init__(ix, **options)
+        except BaseException:
+            _abandon_unmade(self)
+            raise
+
     def cancel(self) -> None:
         self._check_state()
-        self._close_segment()
-        try:
-            _remove_uncommitted(self)
-        finally:
-            self._finish()  # releases the lock
+        _cancel(self)
 
 
-class _QuietTask(SubWriterTask):
-    """A worker process: Ctrl-C reaches every process of the terminal's group, and the
-    parent alone handles it (it cancels, then stops the workers)."""
+def _abandon_unmade(writer: SegmentWriter) -> None:
+    """A writer failed while it was being made (a full disk): close what it opened and
+    release the lock it took, if it took it."""
+    _close_files(writer)
+    temporary = getattr(writer, "_tempstorage", None)
+    if temporary is not None:
+        with contextlib.suppress(OSError):
+            temporary.destroy()
+    lock = getattr(writer, "writelock", None)
+    if lock is not None and getattr(lock, "locked", False):
+        with contextlib.suppress(Exception):
+            lock.release()
+
+
+class WorkerFailed(Exception):
+    """A worker process of a parallel writer failed; ``errno`` is kept from an OSError."""
+
+    def __init__(self, message: str, errno: int | None = None, strerror: str | None = None):
+        super().__init__(message)
+        self.errno = errno
+        self.strerror = strerror
+
+
+#: Seconds the parent waits for a result a finished worker has put in the queue.
+_RESULT_TIMEOUT = 5.0
+
+
+class _Task(SubWriterTask):
+    """A worker process. Ctrl-C reaches every process of the terminal's group, and the
+    parent alone handles it (it cancels, then stops the workers). An error is handed to
+    the parent, not printed here: Whoosh would print its traceback and let the parent
+    commit without the worker's documents."""
 
     def run(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        super().run()
+        try:
+            super().run()
+        except BaseException as error:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                self.writer.cancel()
+            failure = WorkerFailed(
+                f"{type(error).__name__}: {error}",
+                getattr(error, "errno", None), getattr(error, "strerror", None),
+            )
+            self.resultqueue.put((None, None, failure), timeout=5)
 
 
 class _ParallelWriter(MpWriter):
+    """``MpWriter`` (multisegment) whose workers' failures reach the parent, and whose
+    cancel stops the workers."""
+
+    def __init__(self, ix: FileIndex, **options: Any) -> None:
+        try:
+            super().__init__(ix, **options)
+        except BaseException:
+            _abandon_unmade(self)
+            raise
+
     def _new_task(self) -> SubWriterTask:
-        task = _QuietTask(
+        task = _Task(
             self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
             self.multisegment,
         )
@@ -153,17 +242,65 @@ class _ParallelWriter(MpWriter):
         task.start()
         return task
 
+    def _enqueue(self) -> None:
+        # A worker that stopped early failed: say so now, rather than wait for it (once
+        # the job queue is full, for ever).
+        if any(task.exitcode is not None for task in self.tasks):
+            self._raise_failure(self._drain_results())
+            dead = [task for task in self.tasks if task.exitcode]
+            if dead:
+                raise WorkerFailed(f"a worker process exited with status {dead[0].exitcode}")
+        super()._enqueue()
+
+    def _drain_results(self) -> list[Any]:
+        results = []
+        while True:
+            try:
+                results.append(self.resultqueue.get_nowait())
+            except queue.Empty:
+                return results
+
+    @staticmethod
+    def _raise_failure(results: list[Any]) -> None:
+        for _, _, segment in results:
+            if isinstance(segment, WorkerFailed):
+                raise segment
+
+    def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+        # MpWriter._commit (multisegment), with every worker's result required.
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self.jobqueue.put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            task.join()  # (their results are small: joining first cannot block on them)
+        results = []
+        for _ in self.tasks:
+            try:
+                results.append(self.resultqueue.get(timeout=_RESULT_TIMEOUT))
+            except queue.Empty:
+                break
+        self._raise_failure(results)
+        if len(results) != len(self.tasks) or any(task.exitcode for task in self.tasks):
+            raise WorkerFailed("a worker process stopped without handing in its documents")
+        finalsegments += [segment for _, _, segment in results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
     def cancel(self) -> None:
         # Whoosh's own cancel only flags its copy of each task: the processes would wait
-        # for work forever, and the interpreter for them at exit.
+        # for work forever, and the interpreter for them at exit. They are stopped before
+        # their files are deleted.
         for task in self.tasks:
-            task.terminate()
+            if task.is_alive():
+                task.terminate()
         for task in self.tasks:
             task.join()
         self.jobqueue.cancel_join_thread()  # jobs nobody will read must not block exit
         self._check_state()
-        self._close_segment()
-        try:
-            _remove_uncommitted(self)
-        finally:
-            self._finish()
+        _cancel(self)

@@ -24,6 +24,7 @@ the files: what keeps a crafted index from running code is the restricted unpick
 from __future__ import annotations
 
 import codecs
+import contextlib
 import contextvars
 import io
 import json
@@ -278,6 +279,40 @@ class _Mismatch(Exception):
 # --- Whoosh's storage and index, verified -----------------------------------------------------
 
 
+class _OpenFiles:
+    """The files a storage opened, held until closed: a writer that fails part way
+    through closing its files (the disk is full) leaves the others open, and drops its
+    own references to some of them. (A writer has a storage of its own.)"""
+
+    def __init__(self) -> None:
+        self._files: list[structfile.StructFile] = []
+        self._lock = threading.Lock()
+
+    def add(self, file: structfile.StructFile) -> None:
+        with self._lock:
+            self._files = [f for f in self._files if not f.is_closed]
+            self._files.append(file)
+
+    def close_all(self) -> None:
+        with self._lock:
+            files, self._files = self._files, []
+        for file in files:
+            with contextlib.suppress(Exception):
+                if not file.is_closed:
+                    file.close()
+            with contextlib.suppress(Exception):
+                file.file.close()  # when closing failed part way (a flush on a full disk)
+
+
+class _TempStorage(FileStorage):
+    writing: _OpenFiles
+
+    def create_file(self, name: str, *args: Any, **kwargs: Any) -> structfile.StructFile:
+        file = super().create_file(name, *args, **kwargs)
+        self.writing.add(file)
+        return file
+
+
 class IndexStorage(FileStorage):
     """A Whoosh file storage that writes the manifest with every commit and opens the
     index verified, with the library's schema."""
@@ -285,6 +320,24 @@ class IndexStorage(FileStorage):
     def __init__(self, path: str | os.PathLike[str], schema: Any) -> None:
         super().__init__(str(path))
         self.schema = schema
+        self.writing = _OpenFiles()
+        #: Hold the files opened for reading too (a writer's storage: merging reads).
+        self.track_reads = False
+
+    def create_file(self, name: str, *args: Any, **kwargs: Any) -> structfile.StructFile:
+        file = super().create_file(name, *args, **kwargs)
+        self.writing.add(file)
+        return file
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        # The posting pool's files: tracked too.
+        temp = _TempStorage(os.path.join(self.folder, name or f"{INDEX_NAME}.tmp"))
+        temp.writing = self.writing
+        return temp.create()
+
+    def close_files_being_written(self) -> None:
+        self.writing.close_all()
+
 
     def rename_file(self, oldname: str, newname: str, safe: bool = False) -> None:
         # Whoosh commits by renaming the new TOC into place: the manifest comes first, so
@@ -298,7 +351,10 @@ class IndexStorage(FileStorage):
             # Read whole (it is small): Whoosh leaves the file open when reading it fails.
             data = Path(self._fpath(name)).read_bytes()
             return structfile.StructFile(io.BytesIO(data), name=name, **kwargs)
-        return super().open_file(name, **kwargs)
+        file = super().open_file(name, **kwargs)
+        if self.track_reads:
+            self.writing.add(file)
+        return file
 
     def open_index(self, indexname: str = INDEX_NAME, schema: Any = None,
                    indexclass: Any = None) -> VerifiedIndex:
@@ -393,6 +449,18 @@ class VerifiedIndex(FileIndex):
             ) from None
 
 
+# Files a writer makes on the way to a commit: a TOC before its rename, a manifest before
+# its rename, the posting pool's directory.
+_TEMPORARY = re.compile(
+    rf"^(_{INDEX_NAME}_\d+\.toc\.[\d.]+|{re.escape(MANIFEST_FILE)}\.\d+\.tmp|{INDEX_NAME}\.tmp)$"
+)
+
+
+def is_temporary_file(name: str) -> bool:
+    """A file a commit writes on its way, left behind when it fails part way."""
+    return bool(_TEMPORARY.match(name))
+
+
 def _check_toc_version(path: Path) -> None:
     """Refuse a TOC of another format before Whoosh reads it: Whoosh reads older formats
     with an unpickler of its own, which the restriction would not cover."""
@@ -415,9 +483,17 @@ def _check_toc_version(path: Path) -> None:
 
 def create_index(path: Path, schema: Any) -> VerifiedIndex:
     storage = IndexStorage(path, schema)
-    TOC.create(storage, schema, INDEX_NAME)  # the first TOC: its rename writes the manifest
+    try:
+        TOC.create(storage, schema, INDEX_NAME)  # the first TOC: its rename writes the manifest
+    except BaseException:
+        storage.close_files_being_written()
+        raise
     return VerifiedIndex(storage, schema, INDEX_NAME)
 
 
-def open_index(path: Path, schema: Any) -> VerifiedIndex:
-    return VerifiedIndex(IndexStorage(path, schema), schema, INDEX_NAME)
+def open_index(path: Path, schema: Any, for_writing: bool = False) -> VerifiedIndex:
+    """The index at ``path``; ``for_writing``: with a storage of its own, which holds
+    every file it opens, to close them all if the writer fails."""
+    storage = IndexStorage(path, schema)
+    storage.track_reads = for_writing
+    return VerifiedIndex(storage, schema, INDEX_NAME)

@@ -226,10 +226,12 @@ def test_search_results_are_the_same_either_way(
     limit above the number of documents, so Whoosh skips nothing)."""
     from danvan_search.searching import run_search
 
-    searcher = sentences_index._reading().searcher
     fast = sentences_index.search(text, limit=400, **options)
-    slow = run_search(searcher, text, limit=400, scorer=_WhooshOnly(),  # type: ignore[arg-type]
-                      acronyms=sentences_index.acronyms, **options)
+    with sentences_index._readings.borrow() as reading:
+        slow = run_search(reading.searcher, text, limit=400,
+                          scorer=_WhooshOnly(),  # type: ignore[arg-type]
+                          acronyms=sentences_index.acronyms, ranking=sentences_index.ranking,
+                          **options)
     assert fast.total == slow.total == len(fast) >= 10
     assert [h.score for h in fast] == pytest.approx([h.score for h in slow], rel=1e-9)
     assert {h.id for h in fast} == {h.id for h in slow}
