@@ -195,3 +195,28 @@ def test_an_interrupted_run_leaves_no_files(indexed: Path):
             ix.index_documents(documents(), procs=2)
         assert snapshot(indexed) == before
     assert_kept(indexed)
+
+
+def test_any_failure_of_a_worker_process_fails_the_run(
+    indexed: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+):
+    from danvan_search import schema
+
+    parent, analyse = os.getpid(), schema._analysis_of
+
+    def breaks_in_workers(text: str):
+        if os.getpid() != parent and "BOOM" in text:
+            raise ValueError("cannot analyse BOOM")
+        return analyse(text)
+
+    monkeypatch.setattr(schema, "_analysis_of", breaks_in_workers)
+    before = snapshot(indexed)
+    with SearchIndex.open(indexed) as ix:
+        with pytest.raises(IndexWriteError) as info:
+            ix.index_documents([*DOCS, {"id": "boom", "body": "BOOM"}], procs=2)
+        assert str(info.value) == (
+            f"indexing into {indexed} failed in a worker process (ValueError: cannot analyse "
+            "BOOM); the index keeps its last commit"
+        )
+        assert snapshot(indexed) == before and len(ix) == 1
+    assert "Traceback" not in capfd.readouterr().err
