@@ -57,7 +57,6 @@ from .schema import (
     build_schema,
     document_bytes,
     index_metadata,
-    stored_document,
 )
 from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import (
@@ -68,7 +67,10 @@ from .segments import (
     open_writer,
     remove_uncommitted,
 )
-from .storage import reading
+from .storage import (
+    reading,
+    stored_document,
+)
 
 T = TypeVar("T")
 

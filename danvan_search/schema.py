@@ -10,19 +10,15 @@ column, ``doc``, as JSON (never a pickle: reading it runs no code).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from whoosh import analysis as whoosh_analysis
 from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
-from whoosh.reading import IndexReader
 
 from .analysis import ANALYSIS_VERSION, StreamKind, analyze, term_tuples
-from .storage import DamagedDataError
 
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
@@ -132,35 +128,3 @@ def index_metadata() -> dict[str, int]:
 def document_bytes(document: Mapping[str, Any]) -> bytes:
     """What the ``doc`` column holds for a document: its fields as UTF-8 JSON."""
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-class _DocumentColumn:
-    def __init__(self, reader: IndexReader) -> None:
-        self._column = reader.column_reader("doc")
-        self._lock = threading.Lock()
-
-    def get(self, docnum: int) -> dict[str, Any]:
-        with self._lock:  # the column's file may be read by several threads
-            data = self._column[docnum]
-        try:
-            document = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            document = None
-        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
-            raise DamagedDataError(f"the stored document {docnum} cannot be read")
-        return document
-
-
-# A column reader per index reader, kept as long as the reader: opening one reads the
-# offsets of every document.
-_columns: WeakKeyDictionary[IndexReader, _DocumentColumn] = WeakKeyDictionary()
-_columns_lock = threading.Lock()
-
-
-def stored_document(reader: IndexReader, docnum: int) -> dict[str, Any]:
-    """The stored fields (id, title, body, metadata...) of document ``docnum``."""
-    with _columns_lock:
-        column = _columns.get(reader)
-        if column is None:
-            column = _columns[reader] = _DocumentColumn(reader)
-    return column.get(docnum)

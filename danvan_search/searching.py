@@ -23,8 +23,8 @@ from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
 from .query import Lexicon, QueryPlan, build_query, parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import stored_document
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
+from .storage import stored_document
 
 if TYPE_CHECKING:
     from .scoring import ArrayScorer

@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import contextvars
+import errno
 import io
 import json
 import mmap
@@ -34,7 +35,9 @@ import pickle
 import re
 import struct
 import threading
+import weakref
 import zlib
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -170,15 +173,20 @@ def reading(path: str | os.PathLike[str]) -> Iterator[None]:
 # --- the manifest ---------------------------------------------------------------------------
 
 
-def checksum(path: Path) -> tuple[int, str]:
+def checksum(path: str | os.PathLike[str]) -> tuple[int, str]:
     """(size, CRC-32) of a file. CRC-32 catches damage (truncation, overwritten bytes) at
     twice the speed of SHA-256 here: opening an index reads all of it."""
-    with path.open("rb") as stream:
+    with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
-        if size == 0:
-            return 0, f"{zlib.crc32(b''):08x}"
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        if size < _MAP_FROM:
+            data = stream.read()
             return len(data), f"{zlib.crc32(data):08x}"
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return len(mapped), f"{zlib.crc32(mapped):08x}"
+
+
+#: Files from this size are checked through a memory map rather than read.
+_MAP_FROM = 1 << 20
 
 
 def is_index_file(name: str) -> bool:
@@ -249,9 +257,9 @@ class _Verified:
         self._lock = threading.Lock()
 
     def check(self, folder: Path, name: str, entry: dict[str, Any]) -> None:
-        path = folder / name
-        info = path.stat()  # FileNotFoundError: told apart by the caller
-        key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns, entry["crc32"])
+        path = os.path.join(folder, name)
+        info = os.stat(path)  # FileNotFoundError: told apart by the caller
+        key = (path, info.st_ino, info.st_size, info.st_mtime_ns, entry["crc32"])
         with self._lock:
             if key in self._seen:
                 return
@@ -269,6 +277,56 @@ _verified = _Verified()
 
 class _Mismatch(Exception):
     pass
+
+
+# --- stored documents -------------------------------------------------------------------
+
+
+class _DocumentColumn:
+    """The ``doc`` column (stored documents, as JSON) of each segment of a reader, each
+    read on its own. (Whoosh's own column reader over several segments would leave out a
+    segment whose column file is missing, shifting the documents of the next ones onto
+    its document numbers; a searcher's files are kept open by :mod:`.segments`.)"""
+
+    def __init__(self, reader: Any) -> None:
+        self._offsets: list[int] = []
+        self._columns: list[Any] = []
+        for leaf, offset in reader.leaf_readers():
+            if leaf.doc_count_all() == 0:
+                continue
+            if not leaf.has_column("doc"):
+                name = f"{leaf.segment().segment_id()}.doc.col"
+                raise FileNotFoundError(errno.ENOENT, "the stored documents are missing", name)
+            self._offsets.append(offset)
+            self._columns.append(leaf.column_reader("doc", translate=False))
+        self._lock = threading.Lock()
+
+    def get(self, docnum: int) -> dict[str, Any]:
+        at = bisect_right(self._offsets, docnum) - 1
+        with self._lock:  # the column's file may be read by several threads
+            data = self._columns[at][docnum - self._offsets[at]] if at >= 0 else b""
+        try:
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError):
+            document = None
+        if not isinstance(document, dict) or not isinstance(document.get("id"), str):
+            raise DamagedDataError(f"the stored document {docnum} cannot be read")
+        return document
+
+
+_columns: weakref.WeakKeyDictionary[Any, _DocumentColumn] = weakref.WeakKeyDictionary()
+_columns_lock = threading.Lock()
+
+
+def stored_document(reader: Any, docnum: int) -> dict[str, Any]:
+    """The stored fields (id, title, body, metadata...) of document ``docnum``."""
+    with _columns_lock:
+        column = _columns.get(reader)
+    if column is None:  # a reader not opened by VerifiedIndex
+        column = _DocumentColumn(reader)
+        with _columns_lock:
+            _columns[reader] = column
+    return column.get(docnum)
 
 
 # --- Whoosh's storage and index, verified -----------------------------------------------------
@@ -465,6 +523,8 @@ def _check_toc_version(path: Path) -> None:
             for _ in range(3):
                 header.read_varint()  # sizes of int, long and float
             marker, version = header.read_int(), header.read_int()
+    except FileNotFoundError:
+        raise  # removed by a commit since the listing: the caller reads the new one
     except (OSError, struct.error, EOFError, IndexError) as error:
         raise CorruptIndexError(
             f"cannot read the header of {path} ({error}); {rebuild_hint(path.parent)}"
