@@ -185,6 +185,8 @@ class SearchIndex:
         path = validation.path_value("path", path)
         overwrite = validation.flag("overwrite", overwrite)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
+        searchers = validation.integer("searchers", searchers, minimum=1)
+        validation.instance("ranking", ranking, Ranking, "a Ranking")
         if cls.exists(path) or (path.is_dir() and has_index(path)):
             if not overwrite:
                 raise IndexExistsError(
@@ -237,6 +239,8 @@ class SearchIndex:
         """
         path = validation.path_value("path", path)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
+        searchers = validation.integer("searchers", searchers, minimum=1)
+        validation.instance("ranking", ranking, Ranking, "a Ranking")
         if not cls.exists(path):
             raise IndexNotFoundError(
                 f"no index at {path}: create one with `danvan-search index --index {path} "
@@ -366,6 +370,7 @@ class SearchIndex:
         """
         validation.documents_iterable("documents", documents)
         skip_invalid = validation.flag("skip_invalid", skip_invalid)
+        pages = validation.flag("pages", pages)
         if procs is not None:
             procs = validation.integer("procs", procs, minimum=1)
         if on_document is not None and not callable(on_document):
@@ -407,7 +412,8 @@ class SearchIndex:
         """
         from .ingestion import file_id, read_sources
 
-        names = [os.fspath(source) for source in sources]
+        names = validation.paths("sources", sources)
+        sync = validation.flag("sync", sync)
         report = self.index_documents(read_sources(names, stdin=stdin),
                                       on_document=on_document, procs=procs)
         if sync:
@@ -440,7 +446,9 @@ class SearchIndex:
         index; with ``overwrite``, the index at ``path`` stays as it was until the new
         one is complete (and if nothing was indexed).
         """
-        path = Path(path)
+        path = validation.path_value("path", path)
+        overwrite = validation.flag("overwrite", overwrite)
+        lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         if not overwrite and cls.exists(path):
             with cls.open(path, lock_timeout=lock_timeout) as ix:
                 return ix.index_sources(sources, sync=sync, on_document=on_document,

@@ -149,6 +149,20 @@ def path_value(name: str, value: object) -> Path:
     return Path(value)
 
 
+def paths(name: str, value: object) -> list[str]:
+    """Sources to read: one path, or an iterable of paths (``-`` for standard input)."""
+    if isinstance(value, (str, os.PathLike)):
+        return [os.fspath(value)]  # type: ignore[list-item]
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise ArgumentTypeError(f"{name} must be a path or a list of paths, not {type_name(value)}")
+    found = list(value)
+    for item in found:
+        if isinstance(item, bytes) or not isinstance(item, (str, os.PathLike)):
+            raise ArgumentTypeError(f"{name} must hold str or os.PathLike paths, not "
+                                    f"{type_name(item)}")
+    return [os.fspath(item) for item in found]
+
+
 def instance(name: str, value: object, kind: type[T], what: str) -> T:
     if not isinstance(value, kind):
         raise ArgumentTypeError(f"{name} must be {what}, not {type_name(value)}")

@@ -115,6 +115,8 @@ def test_suggest_get_delete_arguments(seeds_index_path: Path, tmp_path: Path):
             ix.add({"id": "c", "body": "Hội nghị"})  # type: ignore[arg-type]
         with pytest.raises(InvalidArgumentError, match="procs"):
             ix.index_documents([], procs=0)
+        with pytest.raises(ArgumentTypeError, match="pages"):
+            ix.add([{"id": "c", "body": "Hội nghị"}], pages="yes")  # type: ignore[arg-type]
         assert len(ix) == 2  # nothing was deleted or added
 
 
@@ -127,6 +129,11 @@ def test_suggest_get_delete_arguments(seeds_index_path: Path, tmp_path: Path):
         (lambda p: SearchIndex.open(p, acronyms=42), ArgumentTypeError, "acronyms"),
         (lambda p: SearchIndex.create(p, overwrite="yes"), ArgumentTypeError, "overwrite"),
         (lambda p: SearchIndex.exists(None), ArgumentTypeError, "path"),
+        (lambda p: SearchIndex.open(p, searchers=0), InvalidArgumentError, "searchers"),
+        (lambda p: SearchIndex.open(p, searchers="4"), ArgumentTypeError, "searchers"),
+        (lambda p: SearchIndex.open(p, ranking="bm25"), ArgumentTypeError, "ranking"),
+        (lambda p: SearchIndex.build(p, 5), ArgumentTypeError, "sources"),
+        (lambda p: SearchIndex.build(p, [b"seeds"]), ArgumentTypeError, "sources"),
     ],
 )
 def test_bad_open_and_create_arguments(seeds_index_path: Path, call, kind, name):
