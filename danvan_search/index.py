@@ -467,6 +467,16 @@ class SearchIndex:
                 report = ix.index_sources(sources, on_document=on_document, stdin=stdin)
             if report.written:
                 _replace_directory(staging, path)
+        except IndexWriteError as error:
+            # The index is built aside: say so of the index asked for, as it is.
+            cause = error.__cause__
+            reason = getattr(cause, "strerror", None) or str(cause or error)
+            kept = "it is as it was" if cls.exists(path) else "none was made"
+            advice = "free some space" if error.errno == errno.ENOSPC else "fix what stopped it"
+            raise IndexWriteError(
+                error.errno or 0,
+                f"cannot build the index at {path} ({reason}); {kept}: {advice} and run again",
+            ) from error
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             if not report.written:

@@ -220,3 +220,25 @@ def test_any_failure_of_a_worker_process_fails_the_run(
         )
         assert snapshot(indexed) == before and len(ix) == 1
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_building_on_a_full_disk(indexed: Path, full_disk, tmp_path: Path):
+    import json
+
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOCS) + "\n",
+                    encoding="utf-8")
+    before = sorted(os.listdir(tmp_path))
+    full_disk(0)
+    with pytest.raises(IndexWriteError) as info:
+        SearchIndex.build(tmp_path / "new", [docs])
+    assert str(info.value) == (
+        f"cannot build the index at {tmp_path / 'new'} (No space left on device); none was "
+        "made: free some space and run again"
+    )
+    assert sorted(os.listdir(tmp_path)) == before  # no index, no half-built one aside
+    with pytest.raises(IndexWriteError, match="it is as it was"):
+        SearchIndex.build(indexed, [docs], overwrite=True)
+    full_disk(None)
+    assert_kept(indexed)
+    assert SearchIndex.build(tmp_path / "new", [docs]).added == 40
