@@ -56,7 +56,7 @@ def measure(megabytes: float) -> dict[str, float | bool]:
         "seconds": round(seconds, 1),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),  # kilobytes on Linux
         "indexed": process.returncode == 0 and b"1 added" in out,
-        "found": [h["id"] for h in hits] == ["long"],
+        "found": [h["id"] for h in hits] == [source.resolve().as_posix()],  # its file id
         "error": err.decode("utf-8", "replace").strip()[-300:] if process.returncode else "",
     }
 
