@@ -386,6 +386,47 @@ def delete(index_path: Path, lock_timeout: float, quiet: bool, doc_ids: tuple[st
         click.echo(f"{deleted} deleted{note}")
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0: every network interface).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Queries run at once; more wait for one to finish.")
+@click.option("--write-token", envvar="DANVAN_WRITE_TOKEN", metavar="TOKEN",
+              help="Allow POST/DELETE /api/v1/documents with 'Authorization: Bearer TOKEN' "
+                   "(or set $DANVAN_WRITE_TOKEN). Off by default.")
+@click.option("--cors", "cors_origin", metavar="ORIGIN",
+              help="Let browser pages from ORIGIN (https://example.org) call the API.")
+def serve(index_path: Path, host: str, port: int, workers: int, write_token: str | None,
+          cors_origin: str | None) -> None:
+    """Serve the index over HTTP: a search page at / and a JSON API at /api/v1
+    (search, suggest, documents/ID, facets, stats, health; openapi.json describes it).
+
+    Needs the serve extra: pip install "danvan-search[serve]".
+
+    \b
+    Examples:
+        danvan-search serve --index indexes/news --port 8000
+        curl 'http://127.0.0.1:8000/api/v1/search?q=dan+van+kheo&limit=3'
+        DANVAN_WRITE_TOKEN=s3cret danvan-search serve --cors https://example.org
+    """
+    try:
+        from . import serve as server
+    except ImportError as error:
+        _fail(f"{error.name or 'a package'} is missing: pip install \"danvan-search[serve]\"")
+    if host not in LOOPBACK:
+        click.echo(f"Warning: listening on {host}: anyone who can reach this machine can "
+                   "search the index" + (" and write to it with the token" if write_token
+                                         else ""), err=True)
+    with _open_for_search(index_path) as ix:
+        server.run(ix, host=host, port=port, workers=workers, write_token=write_token,
+                   cors_origin=cors_origin)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the streams as JSON.")
 @click.argument("text", nargs=-1, required=True, callback=_decoded)

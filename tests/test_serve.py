@@ -415,3 +415,59 @@ def test_the_server_answers_over_http_on_loopback(index_path: Path) -> None:
             thread.join(10)
             sock.close()
     assert not thread.is_alive()
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def test_the_serve_command_passes_its_options(index_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from danvan_search import serve
+    from danvan_search.cli import main
+
+    calls = []
+    monkeypatch.setattr(serve, "run", lambda ix, **options: calls.append((len(ix), options)))
+    result = CliRunner().invoke(main, ["serve", "--index", str(index_path), "--port", "8123",
+                                       "--write-token", "t", "--cors", "https://a.example"])
+    assert result.exit_code == 0, result.output
+    assert calls == [(3, {"host": "127.0.0.1", "port": 8123, "workers": 4,
+                          "write_token": "t", "cors_origin": "https://a.example"})]
+    assert "Warning" not in result.output
+
+
+def test_serving_on_every_interface_warns(index_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from danvan_search import serve
+    from danvan_search.cli import main
+
+    monkeypatch.setattr(serve, "run", lambda ix, **options: None)
+    result = CliRunner().invoke(main, ["serve", "--index", str(index_path),
+                                       "--host", "0.0.0.0"])
+    assert result.exit_code == 0
+    assert result.output == ("Warning: listening on 0.0.0.0: anyone who can reach this "
+                             "machine can search the index\n")
+
+
+def test_the_serve_command_help_and_a_missing_index(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from danvan_search.cli import main
+
+    help_text = CliRunner().invoke(main, ["serve", "--help"]).output
+    assert "danvan-search serve --index indexes/news --port 8000" in help_text
+    result = CliRunner().invoke(main, ["serve", "--index", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ") and result.output.count("\n") == 1
+
+
+def test_the_command_line_does_not_import_the_server() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, danvan_search.cli; "
+            "print(sorted(m for m in ('starlette', 'uvicorn', 'anyio') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out == "[]\n"
