@@ -268,7 +268,7 @@ class _Server:
                     raise InvalidArgumentError(f"page counts from 1, not {page}")
                 results = await self.run(
                     self.index.search, query or None, PAGE_SIZE,
-                    offset=(page - 1) * PAGE_SIZE,
+                    offset=(page - 1) * PAGE_SIZE, facets=True,
                     **{name: value or None for name, value in filters.items()})
                 body += _results_html(results, filters, page)
             except Exception as error:
@@ -533,8 +533,8 @@ def _results_html(results: SearchResults, filters: Mapping[str, str], page: int)
         out.append(f"<p>Có {results.total} văn bản phù hợp, không có trang {page}.</p>")
         return "".join(out)
     first, last = results.hits[0].rank, results.hits[-1].rank
-    out.append(f'<p role="status">Tìm thấy {results.total} văn bản '
-               f"(hiển thị {first}–{last}).</p>")
+    shown = str(first) if first == last else f"{first}–{last}"
+    out.append(f'<p role="status">Tìm thấy {results.total} văn bản (hiển thị {shown}).</p>')
     out.append(f'<ol start="{first}">')
     for hit in results:
         out.append(
@@ -552,7 +552,33 @@ def _results_html(results: SearchResults, filters: Mapping[str, str], page: int)
                      ' rel="next">Trang sau »</a>')
     if links:
         out.append(f'<nav aria-label="Trang">{"".join(links)}</nav>')
+    out.append(_facets_html(results, filters))
     return "".join(out)
+
+
+_FACET_LABELS = {"year": "Năm", "source": "Nguồn", "place": "Địa phương", "cites": "Trích dẫn"}
+
+
+def _facets_html(results: SearchResults, filters: Mapping[str, str], top: int = 10) -> str:
+    """Counts of the matches by year, source, place and citation; each a link that adds
+    it as a filter (a year is the range from its first to its last day)."""
+    groups = []
+    for name, label in _FACET_LABELS.items():
+        items = []
+        for value, count in results.facets.get(name, ())[:top]:
+            narrowed = dict(filters)
+            if name == "year":
+                narrowed.update(since=value, until=value)
+            else:
+                narrowed[name] = value
+            link = html.escape(_search_link(results.query, narrowed))
+            items.append(f'<li><a href="{link}">{html.escape(value)}</a> ({count})</li>')
+        if items:
+            groups.append(f"<h3>{label}</h3><ul>{''.join(items)}</ul>")
+    if not groups:
+        return ""
+    return f'<aside aria-label="Lọc kết quả"><h2>Lọc kết quả</h2>{"".join(groups)}</aside>'
+
 
 
 def _document_html(doc: StoredDocument) -> str:

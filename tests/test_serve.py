@@ -3,6 +3,7 @@ client on a small index; one test over real HTTP on loopback."""
 
 from __future__ import annotations
 
+import html
 import json
 import socket
 import threading
@@ -357,9 +358,22 @@ def test_the_page_links_to_the_next_and_previous_pages(tmp_path: Path) -> None:
         assert "rel=\"prev\"" not in first
         second = client.get("/", params={"q": "dân vận", "since": "2020", "page": "2"}).text
         assert "Tìm thấy 12 văn bản (hiển thị 11–12)." in second
-        assert second.count("<li>") == 2
+        assert second.count('<li><a href="/documents/') == 2
         assert '<a href="/?q=d%C3%A2n+v%E1%BA%ADn&amp;since=2020" rel="prev">' in second
         assert 'rel="next"' not in second
+
+
+def test_the_page_counts_facets_that_filter_when_followed(client: TestClient) -> None:
+    page = client.get("/", params={"q": "dan van kheo"}).text
+    year = "/?q=dan+van+kheo&amp;since=2023&amp;until=2023"
+    source = "/?q=dan+van+kheo&amp;source=thuathienhue.gov.vn"
+    assert f'<li><a href="{year}">2023</a> (1)</li>' in page
+    assert f'<li><a href="{source}">thuathienhue.gov.vn</a> (1)</li>' in page
+    narrowed = client.get(html.unescape(source)).text
+    assert "Tìm thấy 1 văn bản (hiển thị 1)." in narrowed
+    assert '<a href="/documents/hue-2021">' in narrowed
+    assert '<a href="/documents/kg%2F2023">' not in narrowed
+    assert 'id="source" name="source" type="text" value="thuathienhue.gov.vn"' in narrowed
 
 
 def test_the_page_says_when_nothing_matches(client: TestClient) -> None:
