@@ -177,12 +177,26 @@ def test_openapi_describes_every_read_endpoint(client: TestClient) -> None:
                      "sort", "facets", "exact"]
 
 
-def test_an_unexpected_error_is_a_json_500_without_a_trace(index_path: Path) -> None:
+def test_a_library_error_is_a_json_500_with_its_message(index_path: Path) -> None:
     with SearchIndex.open(index_path) as ix:
         client = TestClient(create_app(ix))
-    # The index is closed now: any error the library did not foresee must still be JSON.
     status, message = error_of(client.get("/api/v1/search", params={"q": "dân"}))
-    assert status == 500 and "Traceback" not in message
+    assert status == 500 and "closed" in message and "Traceback" not in message
+
+
+def test_an_unexpected_error_is_a_json_500_that_tells_nothing(index_path: Path) -> None:
+    with SearchIndex.open(index_path) as ix:
+        def broken(*args, **kwargs):
+            raise RuntimeError("secret internals at /srv/x.py line 3")
+
+        ix.search = broken  # type: ignore[method-assign]
+        client = TestClient(create_app(ix))
+        response = client.get("/api/v1/search", params={"q": "dân"})
+        page = client.get("/", params={"q": "dân"})
+    assert error_of(response) == (
+        500, "internal error: the server could not answer this request")
+    assert page.status_code == 500 and "secret" not in page.text
+    assert "Lỗi: internal error: the server could not answer this request" in page.text
 
 
 def test_a_commit_by_another_writer_shows_in_the_next_search(tmp_path: Path) -> None:
@@ -246,6 +260,14 @@ def test_writing_needs_the_right_bearer_token(writable, header: str | None) -> N
                                        "TOKEN' with the server's write token")
     assert error_of(client.delete("/api/v1/documents/hn-2022", headers=headers))[0] == 401
     assert sorted(ix.ids()) == ["hn-2022", "hue-2021", "kg/2023"]
+
+
+def test_openapi_describes_writing_when_it_is_on(writable) -> None:
+    client, _ = writable
+    spec = client.get("/api/v1/openapi.json").json()
+    assert sorted(spec["paths"]["/api/v1/documents/{id}"]) == ["delete", "get"]
+    assert sorted(spec["paths"]["/api/v1/documents"]) == ["post"]
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
 def test_post_a_json_array_then_jsonl_then_delete(writable) -> None:
