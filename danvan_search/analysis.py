@@ -291,6 +291,26 @@ def term_tuples(analysis: Analysis, kind: StreamKind) -> Iterator[tuple[str, int
         position += len(word.syllables)
 
 
+def pair_tuples(analysis: Analysis, kind: StreamKind) -> Iterator[tuple[str, int, int, int]]:
+    """Each two syllables next to each other, as one term ``"left right"`` at the
+    position of the left one: what a two-syllable phrase matches, found without reading
+    positions. Adjacency is that of :func:`term_tuples` (a syllable, a code, or a part
+    of a hyphenated word at a position, next to one at the following position), so a
+    pair term is in a document exactly where the phrase of its two syllables is."""
+    previous: list[tuple[str, int]] = []  # (term, start) of the units at position - 1
+    current: list[tuple[str, int]] = []
+    at = -1
+    for term, position, start, end in term_tuples(analysis, kind):
+        if " " in term:
+            continue  # a word's sub-span, not a unit
+        if position != at:
+            previous = current if position == at + 1 else []
+            current, at = [], position
+        current.append((term, start))
+        for left, left_start in previous:
+            yield f"{left} {term}", position - 1, left_start, end
+
+
 # The terms of each distinct word, relative to it: text repeats its words, so each is
 # worked out once. (The same word text always aligns the same way, so it is the key.)
 _TEMPLATES: dict[tuple[str, str, str], tuple[tuple[str, int, int, int], ...]] = {}

@@ -55,7 +55,7 @@ from .assist import (
 )
 from .assist.syllables import valid_syllables
 from .normalization import fold, has_diacritics
-from .schema import STREAM_FIELDS, TEXT_FIELDS
+from .schema import PAIR_FIELDS, STREAM_FIELDS, TEXT_FIELDS
 
 if TYPE_CHECKING:
     from .scoring import ArrayScorer
@@ -70,18 +70,10 @@ VARIANTS_PER_SYLLABLE = 4
 #: of its syllables), when the index holds the run, unaccented, as a word.
 FORMS_PER_RUN = 48
 #: Adjacent syllables that are not one word ("giá xăng": "giá" · "xăng") are looked up
-#: as phrases, which costs more than a term: only in queries up to this many syllables,
-#: only for the likeliest forms of each, only when one of the two is in at most so many
-#: documents (the cost of a phrase grows with the rarer of its words), and at most so
-#: many phrases a query.
-MAX_SYLLABLES_FOR_PHRASES = 8
+#: as pairs, for the likeliest forms of each.
 PHRASE_VARIANTS = 3
-PHRASE_MAX_DOCS = 500
-MAX_RESTORATION_PHRASES = 20
-#: Candidate corrections of one word (valid syllables within reach of it), and the
-#: phrases a query may look up to attest the corrections of its words.
+#: Candidate corrections of one word (valid syllables within reach of it).
 CORRECTION_CANDIDATES = 200
-MAX_CORRECTION_PHRASES = 40
 
 _TOKEN = re.compile(r"\S+")
 # A word inside a query token: after -, title: and an opening quote, before punctuation.
@@ -168,8 +160,6 @@ class QueryAssistant:
         self._variants_seen: dict[str, tuple[tuple[str, int], ...]] = {}
         self._runs_seen: dict[tuple[str, ...], int] = {}
         self._forms_seen: dict[str, Mapping[str, int]] = {}
-        self.phrases_looked_up = 0
-        self._phrases_before_restoring = 0
 
     # --- whole queries -------------------------------------------------------------------
 
@@ -265,8 +255,6 @@ class QueryAssistant:
             for as_word in (True, False):
                 best: tuple[int, int, str] | None = None
                 for frequency, form in sorted(tiers[tier], reverse=True):
-                    if not as_word and self.phrases_looked_up >= MAX_CORRECTION_PHRASES:
-                        break
                     evidence = 0
                     for neighbour, side in neighbours:
                         pair = (neighbour, form) if side < 0 else (form, neighbour)
@@ -292,14 +280,19 @@ class QueryAssistant:
         return self._runs_seen[key]
 
     def phrase_count(self, terms: Sequence[str], folded: bool) -> int:
-        """Documents with ``terms`` at consecutive positions in their title or body."""
+        """Documents with ``terms`` at consecutive positions in their title or body (two
+        terms: the title's and the body's documents holding the pair, counted apart)."""
+        stream = 1 if folded else 0
+        if len(terms) == 2:
+            # One term lookup per field: the index holds adjacent syllables as pairs.
+            pair = " ".join(terms)
+            return sum(self.reader.doc_frequency(PAIR_FIELDS[name][stream], pair)
+                       for name in TEXT_FIELDS)
         # Imported here, like in searching: numpy only when a search needs it.
         from .scoring import ArrayScorer
 
         if self._scorer is None:
             self._scorer = ArrayScorer(self.searcher)
-        self.phrases_looked_up += 1
-        stream = 1 if folded else 0
         query = wq.Or([wq.Phrase(STREAM_FIELDS[name][stream], list(terms))
                        for name in TEXT_FIELDS])
         return len(self._scorer.matches(query))
@@ -312,9 +305,7 @@ class QueryAssistant:
         if not spans or len(spans) > MAX_RESTORED_SYLLABLES:
             return text
         syllables = [text[s:e] for s, e in spans]
-        phrases = len(spans) <= MAX_SYLLABLES_FOR_PHRASES
-        self._phrases_before_restoring = self.phrases_looked_up
-        accented = restore_accents(syllables, lambda key: self.accented_forms(key, phrases))
+        accented = restore_accents(syllables, self.accented_forms)
         out = list(text)
         for (start, end), form in reversed(list(zip(spans, accented, strict=True))):
             out[start:end] = form
@@ -323,11 +314,11 @@ class QueryAssistant:
                 restored[folded_term(typed)] = exact_term(form)
         return "".join(out)
 
-    def accented_forms(self, key: str, phrases: bool = True) -> Mapping[str, int]:
+    def accented_forms(self, key: str) -> Mapping[str, int]:
         """Accented forms of a folded run of syllables the index holds, with the number of
         documents holding each: the forms of a syllable alone; the forms of a run the
-        index holds as a word; with ``phrases``, the forms of two syllables found next to
-        each other in documents."""
+        index holds as a word; the forms of two syllables found next to each other in
+        documents."""
         parts = key.split()
         per_syllable = [self.known_variants(part) for part in parts]
         if not all(per_syllable):
@@ -345,7 +336,7 @@ class QueryAssistant:
                 if frequency:
                     found[joined] = frequency
         elif (
-            phrases and len(parts) == 2 and self.cheap_phrase(per_syllable)
+            len(parts) == 2
             and self.run_count(parts, folded=True)  # ever adjacent, accents aside
         ):
             for forms in _likeliest([v[:PHRASE_VARIANTS] for v in per_syllable],
@@ -383,14 +374,6 @@ class QueryAssistant:
             if " " not in last  # one more syllable
         ]
         return forms[:FORMS_PER_RUN]
-
-    def cheap_phrase(self, per_syllable: Sequence[Sequence[tuple[str, int]]]) -> bool:
-        """Whether phrases of these syllables are cheap enough to look up: one of them is
-        rare, and the query has not used up its phrases."""
-        spent = self.phrases_looked_up - self._phrases_before_restoring
-        if spent + 1 + PHRASE_VARIANTS**2 > MAX_RESTORATION_PHRASES:
-            return False
-        return min(sum(f for _, f in variants) for variants in per_syllable) <= PHRASE_MAX_DOCS
 
     def known_variants(self, folded: str) -> tuple[tuple[str, int], ...]:
         """The spellings of a folded syllable the index holds, commonest first, with

@@ -52,8 +52,10 @@ from .query import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
 from .schema import (
+    PAIR_FIELDS,
     PLAIN_FIELD,
     PLAIN_MARK,
+    STREAM_FIELDS,
     build_schema,
     document_bytes,
     index_metadata,
@@ -757,8 +759,9 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"id": doc.id, "content_hash": digest}
     for name, text in (("title", doc.title), ("body", doc.body)):
         if text:
-            # The same string object for both streams: the analyzer segments it once.
-            fields[name] = fields[f"{name}_f"] = text
+            # The same string for every stream: the analyzer segments it once.
+            for field in (*STREAM_FIELDS[name], *PAIR_FIELDS[name]):
+                fields[field] = text
     if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
         fields[PLAIN_FIELD] = PLAIN_MARK
     if doc.date:

@@ -31,7 +31,7 @@ from .assist import Acronyms
 from .errors import ArgumentTypeError, InvalidQueryError
 from .normalization import clean_text, has_diacritics, replace_lone_surrogates
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import PLAIN_FIELD, PLAIN_MARK, STREAM_FIELDS, TEXT_FIELDS
+from .schema import PAIR_FIELDS, PLAIN_FIELD, PLAIN_MARK, STREAM_FIELDS, TEXT_FIELDS
 from .snippets import MatchRun
 
 #: Longer queries are cut (at a space) to this many characters: a pasted page is not a
@@ -332,14 +332,34 @@ class _Builder:
                          for s, finds in dict.fromkeys(syllables) if finds]
                 if len(every) > 1:
                     scoring.append(wq.And(every, boost=ranking.all_words_weight))
-            if ranking.adjacent_weight:
+            if ranking.adjacent_weight or ranking.pair_weight:
                 for (left, left_finds), (right, right_finds) in pairwise(syllables):
                     if left_finds and right_finds:
-                        pair = self.phrase([left, right], accented, ("body",))
-                        scoring.append(_or([pair], boost=ranking.adjacent_weight))
+                        scoring.extend(self.adjacent(left, right, accented))
         if not finding:
             return _or(scoring)
         return wq.AndMaybe(_or(finding), _or(scoring)) if scoring else _or(finding)
+
+    def adjacent(self, left: str, right: str, accented: bool) -> list[wq.Query]:
+        """Two syllables next to each other in the query, next to each other in the body
+        (found by the pair term, no positions read): their own scores again, weighing
+        ``adjacent_weight``, and the pair scored as a term of its own (``pair_weight``)."""
+        ranking = self.ranking
+        streams = [(exact_term, 0)] if accented else [(folded_term, 1)]
+        clauses: list[wq.Query] = []
+        for to_term, stream in streams:
+            field, pair_field = STREAM_FIELDS["body"][stream], PAIR_FIELDS["body"][stream]
+            terms = (to_term(left), to_term(right))
+            pair = wq.Term(pair_field, " ".join(terms))
+            if ranking.adjacent_weight:
+                words = wq.And([wq.Term(field, t, boost=ranking.adjacent_weight) for t in terms])
+                clauses.append(wq.Require(words, pair))
+            if ranking.pair_weight:
+                clauses.append(pair.with_boost(ranking.pair_weight))
+        if accented and self.plain_docs:
+            # In documents written without diacritics, the folded pair stands in.
+            clauses += [wq.Require(c, _PLAIN) for c in self.adjacent(left, right, False)]
+        return clauses
 
     def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[wq.Query]:
         """Exact-accent terms of a word typed without accents, as restored: they rank

@@ -43,6 +43,9 @@ class Ranking:
     word_weight: float = 0.0
     #: Two syllables next to each other in the query, next to each other in the text.
     adjacent_weight: float = 0.5
+    #: Two syllables next to each other in the query, scored as one term where they are
+    #: next to each other in the body (BM25 of the pair: a rare pair weighs more).
+    pair_weight: float = 0.0
     #: Every finding word of the query present (a bonus proportional to the words'
     #: own scores).
     all_words_weight: float = 0.0

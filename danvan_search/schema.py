@@ -18,43 +18,52 @@ from whoosh import analysis as whoosh_analysis
 from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, StreamKind, analyze, term_tuples
+from .analysis import ANALYSIS_VERSION, StreamKind, analyze, pair_tuples, term_tuples
 
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
-#: a column, not pickled; a manifest of checksums.
-FORMAT_VERSION = 3
+#: a column, not pickled; a manifest of checksums. 4: pairs of adjacent syllables.
+FORMAT_VERSION = 4
 
 TEXT_FIELDS = ("title", "body")
 #: Whoosh field names for each text field: (exact stream, folded stream).
 STREAM_FIELDS = {name: (name, f"{name}_f") for name in TEXT_FIELDS}
+#: Whoosh field names of the pairs of adjacent syllables of each text field, per stream
+#: (:func:`danvan_search.analysis.pair_tuples`): two syllables next to each other are
+#: found, and scored, without reading positions.
+PAIR_FIELDS = {name: (f"{name}_p", f"{name}_fp") for name in TEXT_FIELDS}
 #: The ``plain`` field's value for a document written without diacritics.
 PLAIN_FIELD, PLAIN_MARK = "plain", "1"
 
 
-# The exact and the folded field of a text get the same string one after the other:
-# remember the last few analyses so the CRF runs once per text, not once per field.
-_analysis_of = lru_cache(maxsize=8)(analyze)
+# The fields of a text (exact and folded, syllables and pairs) get the same string one
+# after the other: remember the last few analyses so the CRF runs once per text.
+_analysis_of = lru_cache(maxsize=16)(analyze)
 
 
 class VietnameseAnalyzer(whoosh_analysis.Analyzer):
     """Whoosh analyzer emitting one stream of :func:`danvan_search.analysis.token_stream`.
 
     Whoosh pickles the schema into the index, analyzers included, so this class must keep
-    its import path and stay cheap to pickle (it only holds the stream kind).
+    its import path and stay cheap to pickle (it only holds the stream kind, and whether
+    it emits the stream's syllables or pairs of adjacent ones).
     """
 
-    def __init__(self, stream: StreamKind) -> None:
+    pairs = False
+
+    def __init__(self, stream: StreamKind, pairs: bool = False) -> None:
         self.stream = stream
+        self.pairs = pairs
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, VietnameseAnalyzer) and other.stream == self.stream
+        return (isinstance(other, VietnameseAnalyzer) and other.stream == self.stream
+                and other.pairs == self.pairs)
 
     def __hash__(self) -> int:
-        return hash(("VietnameseAnalyzer", self.stream))
+        return hash(("VietnameseAnalyzer", self.stream, self.pairs))
 
     def __repr__(self) -> str:
-        return f"VietnameseAnalyzer({self.stream!r})"
+        return f"VietnameseAnalyzer({self.stream!r}, pairs={self.pairs})"
 
     def __call__(
         self,
@@ -73,7 +82,8 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
         token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode)
         token.boost = 1.0
         token.stopped = False
-        for term, position, start, end in term_tuples(analysis, self.stream):
+        tuples = pair_tuples if self.pairs else term_tuples
+        for term, position, start, end in tuples(analysis, self.stream):
             token.text = term
             if keeporiginal:
                 token.original = term
@@ -91,6 +101,12 @@ def build_schema() -> Schema:
     for exact_name, folded_name in STREAM_FIELDS.values():
         text_fields[exact_name] = TEXT(analyzer=exact, phrase=True)
         text_fields[folded_name] = TEXT(analyzer=folded, phrase=True)
+    for exact_name, folded_name in PAIR_FIELDS.values():
+        # Frequencies, no positions: a pair is scored like a word, never part of a phrase.
+        text_fields[exact_name] = TEXT(analyzer=VietnameseAnalyzer("exact", pairs=True),
+                                       phrase=False)
+        text_fields[folded_name] = TEXT(analyzer=VietnameseAnalyzer("folded", pairs=True),
+                                        phrase=False)
     return Schema(
         # Columns (sortable) for id and content hash: re-indexing reads them for every
         # document without loading the stored text.

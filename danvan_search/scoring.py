@@ -161,19 +161,26 @@ class _Segment:
         self._lengths: dict[str, np.ndarray] = {}
         self._terms: OrderedDict[tuple[str, bytes], _Postings | None] = OrderedDict()
         self._cached = 0
-        self._marked: dict[tuple[str, str], np.ndarray] = {}
+        self._marked: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._marked_cached = 0
 
     def documents_with(self, field: str, text: str) -> np.ndarray:
-        """The documents holding a term of a field that is not scored (a marker)."""
+        """The documents holding a term, its postings not scored (a marker, or the pair
+        of syllables a phrase of two needs). Recently used ones are kept."""
         key = (field, text)
         ids = self._marked.get(key)
-        if ids is None:
-            btext = self.reader.schema[field].to_bytes(text) if field in self.reader.schema else b""
-            found = (field, btext) in self.reader if btext else False
-            ids = np.fromiter(
-                self.reader.postings(field, btext).all_ids() if found else (), dtype=np.int32
-            )
-            ids = self._marked[key] = np.unique(ids)
+        if ids is not None:
+            self._marked.move_to_end(key)
+            return ids
+        btext = self.reader.schema[field].to_bytes(text) if field in self.reader.schema else b""
+        found = (field, btext) in self.reader if btext else False
+        postings = self.reader.postings(field, btext) if found else None
+        ids = np.unique(np.fromiter(postings.all_ids() if postings else (), dtype=np.int32))
+        self._marked[key] = ids
+        self._marked_cached += len(ids) + 1
+        while self._marked_cached > CACHED_POSTINGS and len(self._marked) > 1:
+            _, old = self._marked.popitem(last=False)
+            self._marked_cached -= len(old) + 1
         return ids
 
     def lengths(self, field: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from danvan_search.analysis import analyze, token_stream
+from danvan_search.analysis import analyze, pair_tuples, token_stream
 from danvan_search.normalization import fold, normalize
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -41,6 +41,18 @@ def test_syllables_take_consecutive_positions_and_compounds_their_first() -> Non
     assert position["vận"] == position["vận khéo"] == 3
     assert position["khéo"] == 4
     assert position["của"] == 5
+
+
+def test_pairs_are_the_adjacent_syllables_across_words_codes_and_parts() -> None:
+    text = "Dân vận khéo theo 25-NQ/TW, covid-19 giảm"
+    exact = [(t, p) for t, p, _, _ in pair_tuples(analyze(text), "exact")]
+    assert exact == [
+        ("dân vận", 0), ("vận khéo", 1), ("khéo theo", 2), ("theo 25-nq/tw", 3),
+        ("25-nq/tw covid-19", 4), ("25-nq/tw covid", 4), ("25-nq/tw 19", 4),
+        ("covid-19 giảm", 5), ("covid giảm", 5), ("19 giảm", 5),
+    ]
+    folded = [t for t, _, _, _ in pair_tuples(analyze(text), "folded")]
+    assert folded[:3] == ["dan van", "van kheo", "kheo theo"]
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from danvan_search import CorruptIndexError, DanvanError, IncompatibleIndexError, SearchIndex
 from danvan_search.cli import main
+from danvan_search.schema import FORMAT_VERSION
 from danvan_search.storage import MANIFEST_FILE, reading, write_manifest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -153,8 +154,10 @@ def test_a_damaged_metadata_file(copy: Path, content: str):
 
 def test_an_index_of_an_older_format_says_how_to_rebuild(copy: Path):
     meta = json.loads((copy / "danvan.json").read_text())
-    (copy / "danvan.json").write_text(json.dumps({**meta, "format_version": 2}))
-    with pytest.raises(IncompatibleIndexError, match=r"format 2.*needs format 3.*--overwrite"):
+    older = FORMAT_VERSION - 1
+    (copy / "danvan.json").write_text(json.dumps({**meta, "format_version": older}))
+    pattern = rf"format {older}.*needs format {FORMAT_VERSION}.*--overwrite"
+    with pytest.raises(IncompatibleIndexError, match=pattern):
         SearchIndex.open(copy)
     rebuild_works(copy)
 

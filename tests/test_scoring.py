@@ -72,6 +72,30 @@ def test_the_fixture_has_what_the_scorer_must_handle(sentences_index: SearchInde
         assert searcher.doc_frequency("body_f", "dan") > 2 * 128  # several posting blocks
 
 
+def test_a_pair_term_is_where_the_phrase_of_its_two_syllables_is(
+    sentences_index: SearchIndex,
+) -> None:
+    # Adjacency is scored from the pair fields, without positions: every pair of
+    # syllables of the text must find exactly the documents the phrase finds, in both
+    # streams, across word boundaries, codes and hyphenated words included.
+    pairs = [("dân", "vận"), ("vận", "khéo"), ("công", "tác"), ("tác", "dân"),
+             ("của", "ban"), ("tỉnh", "ủy"), ("ban", "dân"), ("nghị", "quyết"),
+             ("năm", "2021"), ("số", "25-nq/tw"), ("covid", "19"), ("quyết", "số")]
+    checked = 0
+    with sentences_index._readings.borrow() as reading:
+        searcher = reading.searcher
+        for left, right in pairs:
+            for stream, (field, pair_field) in enumerate((("body", "body_p"),
+                                                          ("body_f", "body_fp"))):
+                terms = [fold(left), fold(right)] if stream else [left, right]
+                phrase = {h.docnum for h in searcher.search(wq.Phrase(field, terms), limit=None)}
+                pair = {h.docnum for h in searcher.search(
+                    wq.Term(pair_field, " ".join(terms)), limit=None)}
+                assert pair == phrase, (left, right, stream)
+                checked += bool(phrase)
+    assert checked >= 16  # most of the pairs are in the text
+
+
 QUERIES = [
     "công tác dân vận",
     "cong tac dan van",
