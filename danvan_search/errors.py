@@ -71,3 +71,12 @@ class IndexClosedError(DanvanError, ValueError):
 class IndexChangingError(DanvanError, TimeoutError):
     """Commits followed each other too fast for the index to be opened (practically
     never: opening retries a hundred times)."""
+
+
+class ClusterUnavailableError(DanvanError, ConnectionError):
+    """The search cluster (OpenSearch) could not be reached or did not answer in time."""
+
+
+class MissingExtraError(DanvanError, ImportError):
+    """An optional backend was asked for whose packages are not installed; the message
+    says which extra to install."""

@@ -165,6 +165,10 @@ class SearchIndex:
     def exists(path: str | os.PathLike[str]) -> bool:
         """True when ``path`` holds a danvan-search index (or what is left of one: a
         damaged index exists too, and opening it says how to rebuild it)."""
+        if _cluster_location(path):
+            from .opensearch_index import OpenSearchIndex
+
+            return OpenSearchIndex.exists(path)  # type: ignore[arg-type]
         path = validation.path_value("path", path)
         # Without reading the index: its files are checked when it is opened.
         return (path / METADATA_FILE).is_file() or has_index(path)
@@ -183,7 +187,14 @@ class SearchIndex:
 
         Raises :class:`IndexExistsError` when an index is already there, unless
         ``overwrite`` is true, in which case the old index is deleted first.
+        ``opensearch://HOST:PORT/NAME`` creates an index on an OpenSearch cluster (see
+        :class:`~danvan_search.opensearch_index.OpenSearchIndex`).
         """
+        if _cluster_location(path):
+            from .opensearch_index import OpenSearchIndex
+
+            return OpenSearchIndex.create(path, overwrite, acronyms=acronyms,  # type: ignore
+                                          ranking=ranking)
         path = validation.path_value("path", path)
         overwrite = validation.flag("overwrite", overwrite)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
@@ -238,7 +249,13 @@ class SearchIndex:
         ranking features (the default was chosen on four collections together). Raises
         :class:`IndexNotFoundError` when there is no index, and
         :class:`IncompatibleIndexError` when it was written by an incompatible version.
+        ``opensearch://HOST:PORT/NAME`` opens an index on an OpenSearch cluster (see
+        :class:`~danvan_search.opensearch_index.OpenSearchIndex`).
         """
+        if _cluster_location(path):
+            from .opensearch_index import OpenSearchIndex
+
+            return OpenSearchIndex.open(path, acronyms=acronyms, ranking=ranking)  # type: ignore
         path = validation.path_value("path", path)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         searchers = validation.integer("searchers", searchers, minimum=1)
@@ -448,6 +465,11 @@ class SearchIndex:
         index; with ``overwrite``, the index at ``path`` stays as it was until the new
         one is complete (and if nothing was indexed).
         """
+        if _cluster_location(path):
+            from .opensearch_index import OpenSearchIndex
+
+            return OpenSearchIndex.build(path, sources, overwrite=overwrite,  # type: ignore
+                                         sync=sync, on_document=on_document, stdin=stdin)
         path = validation.path_value("path", path)
         overwrite = validation.flag("overwrite", overwrite)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
@@ -667,6 +689,11 @@ class SearchIndex:
             results = reading.searcher.search(Every(), limit=1, groupedby=facet_spec(),
                                               maptype=Count)
             return facet_counts({name: results.groups(name) for name in FACET_FIELDS})
+
+
+def _cluster_location(path: object) -> bool:
+    """Whether ``path`` names an index on an OpenSearch cluster, not a directory."""
+    return isinstance(path, str) and path.startswith("opensearch://")
 
 
 def _nothing() -> None:

@@ -1,0 +1,764 @@
+"""An index on an OpenSearch cluster, with the library API of :class:`SearchIndex`.
+
+``OpenSearchIndex.open("opensearch://127.0.0.1:9200/news")`` (or
+``SearchIndex.open`` with such a location) gives the same calls and the same result
+types as the embedded index: the analysis runs in Python (:mod:`.opensearch_schema`),
+queries are translated by :mod:`.opensearch_query`, snippets and highlights are made
+in Python from the stored text as for the embedded index. Needs the ``opensearch``
+extra (``pip install "danvan-search[opensearch]"``); the client is imported only here.
+
+Writing goes through :class:`BulkWriter`: documents in batches (by count and bytes), one
+request in flight per writer, items the cluster could not take now (429: queues full;
+5xx: a shard moving after a node left) retried with growing pauses, and only
+acknowledged items counted. Unchanged documents (same content hash) are not sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+from urllib.parse import urlsplit
+
+from . import validation
+from .assist import Acronyms
+from .documents import Document
+from .errors import (
+    ArgumentTypeError,
+    ClusterUnavailableError,
+    DocumentNotFoundError,
+    IncompatibleIndexError,
+    IndexClosedError,
+    IndexExistsError,
+    IndexNotFoundError,
+    IndexWriteError,
+    InvalidArgumentError,
+    InvalidDocumentError,
+    InvalidQueryError,
+    MissingExtraError,
+)
+from .filters import Filters, facet_counts
+from .normalization import has_lone_surrogates
+from .opensearch_query import (
+    build_query,
+    facet_aggregations,
+    facet_groups,
+    filter_clauses,
+    lexicon_from,
+    lexicon_request,
+)
+from .opensearch_schema import document_source, index_body, metadata
+from .query import parse_query, prepare_query_text
+from .ranking import DEFAULT_RANKING, Ranking
+from .searching import SearchResults, Sort, StoredDocument, _hit
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
+    from .index import IndexingReport
+
+SCHEME = "opensearch://"
+#: Documents per bulk request, and the most bytes one request carries.
+DEFAULT_BATCH_SIZE = 200
+MAX_BATCH_BYTES = 8_000_000
+#: Tries of a bulk item the cluster could not take now, and the pauses between them.
+BULK_TRIES = 10
+FIRST_PAUSE, LONGEST_PAUSE = 0.5, 30.0
+#: HTTP statuses of bulk items worth sending again: queues full, shards moving.
+RETRYABLE = frozenset({429, 502, 503, 504})
+#: Seconds a request may take before it is tried on another node.
+REQUEST_TIMEOUT = 60
+
+
+def is_location(value: object) -> bool:
+    """Whether ``value`` names an OpenSearch index (``opensearch://host:port/name``)."""
+    return isinstance(value, str) and value.startswith(SCHEME)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Hosts (``host:port``, one or more) and the index name of an OpenSearch location."""
+
+    hosts: tuple[tuple[str, int], ...]
+    name: str
+
+    @classmethod
+    def parse(cls, value: object) -> Location:
+        if not isinstance(value, str):
+            raise ArgumentTypeError(f"location must be a string, not {type(value).__name__}")
+        if not is_location(value):
+            raise InvalidArgumentError(
+                f"location must look like opensearch://HOST:PORT/INDEX, not {value!r}"
+            )
+        parts = urlsplit("http://" + value[len(SCHEME):])
+        name = parts.path.strip("/")
+        hosts = []
+        for host in parts.netloc.split(","):
+            hostname, _, port = host.rpartition(":")
+            if not hostname or not port.isdigit():
+                hostname, port = host, "9200"
+            hosts.append((hostname.strip("[]"), int(port)))
+        # OpenSearch's own rules for index names, checked here for a clear message.
+        if (not name or "/" in name or name != name.lower() or name.startswith(("_", "-", "+"))
+                or any(c in name for c in ' "*\\<|,>?#:')):
+            raise InvalidArgumentError(
+                f"{value!r}: the index name must be lowercase, without spaces or any of "
+                '"*\\<|,>?/#: and not start with _, - or +'
+            )
+        return cls(tuple(hosts), name)
+
+    def __str__(self) -> str:
+        hosts = ",".join(f"{h}:{p}" for h, p in self.hosts)
+        return f"{SCHEME}{hosts}/{self.name}"
+
+
+def _client(location: Location) -> OpenSearch:
+    try:
+        from opensearchpy import OpenSearch
+    except ImportError:
+        raise MissingExtraError(
+            "the OpenSearch backend needs its extra: pip install \"danvan-search[opensearch]\""
+        ) from None
+    return OpenSearch(
+        hosts=[{"host": h, "port": p} for h, p in location.hosts],
+        timeout=REQUEST_TIMEOUT,
+        # A node that stops answering is left for the others, and retried later.
+        max_retries=len(location.hosts) + 1,
+        retry_on_timeout=True,
+        retry_on_status=(502, 503, 504),
+    )
+
+
+def _unavailable(location: Location, error: Exception) -> ClusterUnavailableError:
+    return ClusterUnavailableError(
+        f"cannot reach OpenSearch at {location} ({type(error).__name__}: {error}); check "
+        "that the cluster is running and the address is right"
+    )
+
+
+@dataclass(frozen=True)
+class ClusterIndexStats:
+    """A summary of an index on a cluster (as :class:`~danvan_search.index.IndexStats`)."""
+
+    path: str
+    documents: int
+    size_bytes: int
+    format_version: int
+    analysis_version: int
+    shards: int
+    replicas: int
+
+
+class OpenSearchIndex:
+    """A Vietnamese full-text index on an OpenSearch cluster.
+
+    >>> ix = OpenSearchIndex.create("opensearch://127.0.0.1:9200/news")  # doctest: +SKIP
+    >>> ix.add([{"id": "1", "body": "Ban Dân vận Tỉnh ủy"}])             # doctest: +SKIP
+    1
+    """
+
+    def __init__(
+        self, location: Location, client: OpenSearch, acronyms: Acronyms | None = None,
+        ranking: Ranking = DEFAULT_RANKING, batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        from .index import _acronyms
+
+        self.location = location
+        self.path = str(location)
+        self.ranking = ranking
+        self.acronyms = _acronyms(acronyms)
+        self.batch_size = batch_size
+        self._client: OpenSearch | None = client
+
+    # --- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def exists(cls, location: str) -> bool:
+        where = Location.parse(location)
+        client = _client(where)
+        try:
+            return bool(_call(where, lambda: client.indices.exists(index=where.name)))
+        finally:
+            client.close()
+
+    @classmethod
+    def create(
+        cls, location: str, overwrite: bool = False, *, shards: int = 2, replicas: int = 1,
+        acronyms: Acronyms | str | os.PathLike[str] | None = None,
+        ranking: Ranking = DEFAULT_RANKING, batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> OpenSearchIndex:
+        """Create an empty index on the cluster, with ``shards`` primary shards each
+        copied on ``replicas`` other nodes. Raises :class:`IndexExistsError` when the
+        index exists, unless ``overwrite`` (then it is deleted first)."""
+        where = Location.parse(location)
+        overwrite = validation.flag("overwrite", overwrite)
+        shards = validation.integer("shards", shards, minimum=1)
+        replicas = validation.integer("replicas", replicas, minimum=0)
+        batch_size = validation.integer("batch_size", batch_size, minimum=1)
+        validation.instance("ranking", ranking, Ranking, "a Ranking")
+        client = _client(where)
+        from opensearchpy import RequestError
+
+        try:
+            if _call(where, lambda: client.indices.exists(index=where.name)):
+                if not overwrite:
+                    raise IndexExistsError(
+                        f"an index already exists at {where}: open it with "
+                        "OpenSearchIndex.open, or pass overwrite=True (CLI: --overwrite)"
+                    )
+                _call(where, lambda: client.indices.delete(index=where.name))
+            body = index_body(shards, replicas, ranking)
+            try:
+                _call(where, lambda: client.indices.create(
+                    index=where.name, body=body, params={"wait_for_active_shards": "1"}))
+            except RequestError as error:
+                if error.error == "resource_already_exists_exception":
+                    raise IndexExistsError(f"an index was created at {where} meanwhile") from None
+                raise
+        except BaseException:
+            client.close()
+            raise
+        return cls(where, client, acronyms, ranking, batch_size)  # type: ignore[arg-type]
+
+    @classmethod
+    def open(
+        cls, location: str, *, acronyms: Acronyms | str | os.PathLike[str] | None = None,
+        ranking: Ranking = DEFAULT_RANKING, batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> OpenSearchIndex:
+        """Open an index on the cluster: :class:`IndexNotFoundError` when there is
+        none, :class:`IncompatibleIndexError` when another version wrote it."""
+        where = Location.parse(location)
+        batch_size = validation.integer("batch_size", batch_size, minimum=1)
+        validation.instance("ranking", ranking, Ranking, "a Ranking")
+        client = _client(where)
+        try:
+            from opensearchpy import NotFoundError
+
+            try:
+                mapping = _call(where, lambda: client.indices.get_mapping(index=where.name))
+            except NotFoundError:
+                raise IndexNotFoundError(
+                    f"no index at {where}: create one with `danvan-search index --index "
+                    f"{where} FILES...` or OpenSearchIndex.create()"
+                ) from None
+            found = next(iter(mapping.values()), {}).get("mappings", {}).get("_meta", {})
+            expected = metadata()
+            keys = [k for k in expected if k != "created_by"]
+            if any(found.get(k) != expected[k] for k in keys):
+                raise IncompatibleIndexError(
+                    f"index {where} was written by {found.get('created_by', 'something else')}"
+                    f" ({ {k: found.get(k) for k in keys} }); this version needs "
+                    f"{ {k: expected[k] for k in keys} }. Rebuild it: `danvan-search index "
+                    f"--index {where} --overwrite FILES...`"
+                )
+        except BaseException:
+            client.close()
+            raise
+        return cls(where, client, acronyms, ranking, batch_size)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self) -> OpenSearchIndex:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"OpenSearchIndex({self.path!r})"
+
+    @property
+    def client(self) -> OpenSearch:
+        if self._client is None:
+            raise IndexClosedError(f"index {self.path} is closed; open it again to use it")
+        return self._client
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        self.client  # noqa: B018 - raises when closed
+        return _call(self.location, request)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def add(
+        self, documents: Iterable[Document | Mapping[str, Any]], *, pages: bool = False
+    ) -> int:
+        """Index documents; return how many were written (see ``SearchIndex.add``)."""
+        return self.index_documents(documents, skip_invalid=False, pages=pages).written
+
+    def index_documents(
+        self,
+        documents: Iterable[Document | Mapping[str, Any] | tuple[str, Exception]],
+        *,
+        pages: bool = False,
+        skip_invalid: bool = True,
+        on_document: Callable[[], object] | None = None,
+        procs: int | None = None,
+        refresh: bool = True,
+    ) -> IndexingReport:
+        """Index documents in batches and report what happened to each, as
+        ``SearchIndex.index_documents`` does. Unlike there, there is no single commit:
+        each acknowledged batch stays, and a failure after all retries raises
+        :class:`IndexWriteError` saying how many were written (run again: unchanged
+        documents are skipped). ``procs`` processes analyse the documents (default:
+        one per core for more than a few hundred). With ``refresh`` the documents are
+        searchable when the call returns."""
+        from .index import PARALLEL_MIN_DOCUMENTS, IndexingReport, _describe
+
+        validation.documents_iterable("documents", documents)
+        skip_invalid = validation.flag("skip_invalid", skip_invalid)
+        pages = validation.flag("pages", pages)
+        if procs is not None:
+            procs = validation.integer("procs", procs, minimum=1)
+        if on_document is not None and not callable(on_document):
+            raise ArgumentTypeError(
+                f"on_document must be callable, not {type(on_document).__name__}"
+            )
+        done = on_document or (lambda: None)
+        report = IndexingReport()
+        items = iter(documents)
+        if procs is None:
+            head = list(islice(items, PARALLEL_MIN_DOCUMENTS))
+            procs = (os.cpu_count() or 1) if len(head) == PARALLEL_MIN_DOCUMENTS else 1
+            items = _chain(head, items)
+
+        def valid() -> Iterator[Document]:
+            for item in items:
+                if isinstance(item, tuple):
+                    where, why = item
+                    if isinstance(why, Warning):
+                        report.repaired.append((where, str(why)))
+                        continue
+                    report.skipped.append((where, str(why)))
+                    done()
+                    continue
+                try:
+                    doc = item if isinstance(item, Document) else Document.from_dict(item)
+                except InvalidDocumentError as error:
+                    if not skip_invalid:
+                        raise
+                    report.skipped.append((str(_describe(item)), str(error)))
+                    done()
+                    continue
+                yield doc.page_read() if pages else doc
+
+        writer = BulkWriter(self, report, done, procs)
+        try:
+            writer.write(valid())
+        finally:
+            writer.close()
+            if refresh and (report.written or report.deleted):
+                self.refresh()
+        return report
+
+    def refresh(self) -> None:
+        """Make every acknowledged write searchable now."""
+        self._call(lambda: self.client.indices.refresh(index=self.location.name))
+
+    def index_sources(
+        self,
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        sync: bool = False,
+        on_document: Callable[[], object] | None = None,
+        procs: int | None = None,
+        stdin: BinaryIO | None = None,
+    ) -> IndexingReport:
+        """Index files as ``danvan-search index`` does (see ``SearchIndex.index_sources``)."""
+        from .ingestion import file_id, read_sources
+
+        names = validation.paths("sources", sources)
+        sync = validation.flag("sync", sync)
+        report = self.index_documents(read_sources(names, stdin=stdin),
+                                      on_document=on_document, procs=procs)
+        if sync:
+            gone = [
+                doc_id
+                for name in names
+                if name != "-" and Path(name).is_dir()
+                for doc_id in self._ids_below(file_id(name) + "/")
+                if not Path(doc_id).is_file()
+            ]
+            if gone:
+                report.deleted = self.delete(gone)
+        return report
+
+    @classmethod
+    def build(
+        cls,
+        location: str,
+        sources: Sequence[str | os.PathLike[str]],
+        *,
+        overwrite: bool = False,
+        sync: bool = False,
+        on_document: Callable[[], object] | None = None,
+        stdin: BinaryIO | None = None,
+        shards: int = 2,
+        replicas: int = 1,
+    ) -> IndexingReport:
+        """:meth:`index_sources` into the index at ``location``, created if missing
+        (anew with ``overwrite``)."""
+        overwrite = validation.flag("overwrite", overwrite)
+        if not overwrite and cls.exists(location):
+            ix = cls.open(location)
+        else:
+            ix = cls.create(location, overwrite=overwrite, shards=shards, replicas=replicas)
+        with ix:
+            return ix.index_sources(sources, sync=sync, on_document=on_document, stdin=stdin)
+
+    def delete(self, ids: str | Iterable[str]) -> int:
+        """Delete documents by id; return how many were in the index."""
+        ids = [i for i in validation.document_ids("ids", ids) if not has_lone_surrogates(i)]
+        deleted = 0
+        for start in range(0, len(ids), self.batch_size):
+            actions = [{"delete": {"_index": self.location.name, "_id": doc_id}}
+                       for doc_id in dict.fromkeys(ids[start : start + self.batch_size])]
+            for status, item in _send_bulk(self, actions, [None] * len(actions)):
+                if status == 200 and item.get("result") == "deleted":
+                    deleted += 1
+        if deleted:
+            self.refresh()
+        return deleted
+
+    def known_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The content hashes the index holds for ``ids`` (real time: writes not yet
+        refreshed count)."""
+        if not ids:
+            return {}
+        answer = self._call(lambda: self.client.mget(
+            index=self.location.name, body={"ids": list(ids)},
+            params={"_source_includes": "content_hash"},
+        ))
+        return {d["_id"]: d["_source"]["content_hash"]
+                for d in answer["docs"] if d.get("found")}
+
+    # --- reading ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self._call(lambda: self.client.count(index=self.location.name))["count"])
+
+    def __contains__(self, doc_id: object) -> bool:
+        if not isinstance(doc_id, str) or has_lone_surrogates(doc_id) or not doc_id:
+            return False
+        return bool(self._call(lambda: self.client.exists(index=self.location.name,
+                                                          id=doc_id)))
+
+    def get(self, doc_id: str) -> StoredDocument:
+        """The stored document with this id; :class:`DocumentNotFoundError` if absent."""
+        if not isinstance(doc_id, str):
+            raise ArgumentTypeError(f"doc_id must be a string, not {type(doc_id).__name__}")
+        if doc_id and not has_lone_surrogates(doc_id):
+            from opensearchpy import NotFoundError
+
+            try:
+                answer = self._call(lambda: self.client.get(
+                    index=self.location.name, id=doc_id, params={"_source_includes": "doc"}))
+                return StoredDocument.from_stored(answer["_source"]["doc"])
+            except NotFoundError:
+                pass
+        raise DocumentNotFoundError(f"no document with id {doc_id!r} in {self.path}")
+
+    def ids(self) -> list[str]:
+        """Every document's id, sorted."""
+        return self._ids_below("")
+
+    def _ids_below(self, prefix: str) -> list[str]:
+        query: dict[str, Any] = {"prefix": {"id": prefix}} if prefix else {"match_all": {}}
+        ids: list[str] = []
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"query": query, "size": 5000, "_source": False,
+                                    "sort": [{"id": "asc"}]}
+            if after is not None:
+                body["search_after"] = after
+            hits = self._call(lambda b=body: self.client.search(
+                index=self.location.name, body=b))["hits"]["hits"]
+            if not hits:
+                return ids
+            ids.extend(h["_id"] for h in hits)
+            after = hits[-1]["sort"]
+
+    def stats(self) -> ClusterIndexStats:
+        name = self.location.name
+        answer = self._call(lambda: self.client.indices.stats(index=name, metric="store"))
+        settings = self._call(lambda: self.client.indices.get_settings(index=name))
+        index_settings = settings[name]["settings"]["index"]
+        meta = metadata()
+        return ClusterIndexStats(
+            self.path, len(self), int(answer["_all"]["primaries"]["store"]["size_in_bytes"]),
+            meta["opensearch_format_version"], meta["analysis_version"],
+            int(index_settings["number_of_shards"]), int(index_settings["number_of_replicas"]),
+        )
+
+    def facets(self) -> Mapping[str, tuple[tuple[str, int], ...]]:
+        """Facet counts (year, source, place, cited document) over the whole index."""
+        answer = self._search({"size": 0, "aggs": facet_aggregations()})
+        return facet_counts(facet_groups(answer.get("aggregations", {})))
+
+    def _search(self, body: dict[str, Any], dfs: bool = False) -> dict[str, Any]:
+        params = {"search_type": "dfs_query_then_fetch"} if dfs else {}
+        return self._call(lambda: self.client.search(index=self.location.name, body=body,
+                                                     params=params))
+
+    def search(
+        self,
+        query: str | None,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        page: int | None = None,
+        since: str | dt.date | None = None,
+        until: str | dt.date | None = None,
+        source: str | Sequence[str] | None = None,
+        place: str | Sequence[str] | None = None,
+        cites: str | Sequence[str] | None = None,
+        sort: Sort = "relevance",
+        facets: bool = False,
+        exact: bool = False,
+    ) -> SearchResults:
+        """Run a ranked query, as ``SearchIndex.search`` does (same options, same
+        results). Scores use statistics over every shard (``dfs_query_then_fetch``).
+        Query assistance is limited to acronyms here: no accent restoration or
+        correction (``suggestion`` is always None)."""
+        with validation.for_call("search()", InvalidQueryError):
+            if page is not None:
+                if offset:
+                    raise InvalidQueryError("give offset or page, not both")
+                page = validation.integer("page", page, minimum=1)
+            query = validation.optional_text("query", query)
+            limit = validation.integer("limit", limit, minimum=1)
+            offset = validation.integer("offset", offset, minimum=0)
+            if page is not None:
+                offset = (page - 1) * limit
+            sort = validation.choice("sort", sort, ("relevance", "date"))  # type: ignore[assignment]
+            facets, exact = validation.flag("facets", facets), validation.flag("exact", exact)
+        restrict = Filters.build(since, until, source, place, cites)
+        if restrict and (query is None or not query.strip()):
+            text, highlight, main = "", (), {"match_all": {}}
+            sort = "date"
+        else:
+            text = prepare_query_text(query or "")
+            parsed = parse_query(text)
+            acronyms = None if exact else self.acronyms
+            request, keys = lexicon_request(parsed, acronyms)
+            lexicon = lexicon_from(self._search(request), keys)
+            plan = build_query(parsed, lexicon, acronyms=acronyms, ranking=self.ranking)
+            highlight, main = plan.highlight, plan.query
+        if main is None:
+            return SearchResults(text, (), 0, facets=facet_counts({}) if facets else {},
+                                 offset=offset)
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": [main], "filter": filter_clauses(restrict)}},
+            "from": offset,
+            "size": limit,
+            "track_total_hits": True,
+            "_source": ["doc"],
+        }
+        if sort == "date":
+            body["sort"] = [{"date": {"order": "desc", "missing": "_last"}}, {"id": "asc"}]
+        else:  # ties as the embedded index breaks them: the earlier document first
+            body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
+        if facets:
+            body["aggs"] = facet_aggregations()
+        if offset + limit > 10_000:
+            raise InvalidQueryError(
+                "search(): the OpenSearch backend pages through the first 10,000 hits only"
+            )
+        answer = self._search(body, dfs=True)
+        total = int(answer["hits"]["total"]["value"])
+        hits = tuple(
+            _hit(rank, h["_source"]["doc"], highlight,
+                 0.0 if sort == "date" else float(h.get("_score") or 0.0))
+            for rank, h in enumerate(answer["hits"]["hits"], offset + 1)
+        )
+        counts = None
+        if facets:
+            counts = facet_counts(facet_groups(answer.get("aggregations", {})) if total else {})
+        return SearchResults(text, hits, total, None, None, facets=counts or {}, offset=offset)
+
+
+def _chain(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from head
+    yield from rest
+
+
+def _call(location: Location, request: Callable[[], Any]) -> Any:
+    """Run a client request; a cluster that cannot be reached is a
+    :class:`ClusterUnavailableError`."""
+    from opensearchpy import ConnectionError as ClientConnectionError
+    from opensearchpy import ConnectionTimeout, TransportError
+
+    try:
+        return request()
+    except (ClientConnectionError, ConnectionTimeout) as error:
+        raise _unavailable(location, error) from None
+    except TransportError as error:
+        if isinstance(error.status_code, int) and error.status_code >= 500:
+            raise _unavailable(location, error) from None
+        raise
+
+
+# --- bulk writing ---------------------------------------------------------------------------
+
+
+def _analyse(batch: list[tuple[Document, str]]) -> list[dict[str, Any]]:
+    """The OpenSearch documents of a batch (in a worker process: the CRF runs there)."""
+    return [document_source(doc, digest) for doc, digest in batch]
+
+
+class BulkWriter:
+    """Writes documents to one index in batches (see the module's docstring)."""
+
+    def __init__(self, ix: OpenSearchIndex, report: IndexingReport,
+                 done: Callable[[], object], procs: int = 1) -> None:
+        self.ix = ix
+        self.report = report
+        self.done = done
+        self.procs = procs
+        self._pool: Any = None
+        #: Content hashes written by this writer: a repeated id is compared with them.
+        self._written: dict[str, str] = {}
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def write(self, documents: Iterable[Document]) -> None:
+        batch: list[Document] = []
+        for doc in documents:
+            batch.append(doc)
+            if len(batch) >= self.ix.batch_size:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+
+    def _batch(self, docs: list[Document]) -> None:
+        report = self.report
+        known = self.ix.known_hashes([d.id for d in docs if d.id not in self._written])
+        known.update({d.id: self._written[d.id] for d in docs if d.id in self._written})
+        changed: dict[str, tuple[Document, str]] = {}
+        for doc in docs:
+            digest = doc.content_hash()
+            if doc.id in changed:
+                # The same id again in one batch: what came before is written first, so
+                # each version is counted as the embedded index counts it.
+                self._write_changed(changed, known)
+                changed = {}
+            if known.get(doc.id) == digest:
+                report.unchanged += 1
+                self.done()
+                continue
+            changed[doc.id] = (doc, digest)
+        self._write_changed(changed, known)
+
+    def _write_changed(self, changed: dict[str, tuple[Document, str]],
+                       known: dict[str, str]) -> None:
+        if not changed:
+            return
+        sources = self._analysed(list(changed.values()))
+        actions: list[dict[str, Any]] = []
+        payloads: list[Any] = []
+        size = 0
+        for (doc, digest), source in zip(changed.values(), sources, strict=True):
+            payload = json.dumps(source, ensure_ascii=False)
+            if actions and size + len(payload) > MAX_BATCH_BYTES:
+                self._send(actions, payloads, known)
+                actions, payloads, size = [], [], 0
+            actions.append({"index": {"_index": self.ix.location.name, "_id": doc.id}})
+            payloads.append((payload, doc.id, digest))
+            size += len(payload)
+        if actions:
+            self._send(actions, payloads, known)
+
+    def _analysed(self, batch: list[tuple[Document, str]]) -> list[dict[str, Any]]:
+        if self.procs <= 1 or len(batch) < 2 * self.procs:
+            return _analyse(batch)
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.procs)
+        step = -(-len(batch) // self.procs)
+        parts = [batch[i : i + step] for i in range(0, len(batch), step)]
+        return [source for part in self._pool.map(_analyse, parts) for source in part]
+
+    def _send(self, actions: list[dict[str, Any]], payloads: list[Any],
+              known: dict[str, str]) -> None:
+        for (status, item), (_, doc_id, digest) in zip(
+            _send_bulk(self.ix, actions, payloads), payloads, strict=True
+        ):
+            if status not in (200, 201):  # _send_bulk raises on what it cannot write
+                continue
+            if item.get("result") == "created":
+                self.report.added += 1
+            else:
+                self.report.updated += 1
+            known[doc_id] = self._written[doc_id] = digest
+            self.done()
+
+
+def _send_bulk(ix: OpenSearchIndex, actions: list[dict[str, Any]],
+               payloads: list[Any]) -> list[tuple[int, dict[str, Any]]]:
+    """Send bulk actions (``payloads``: each action's JSON source and id, or None for a
+    delete) until every item is acknowledged, retrying what the cluster could not take
+    now with growing pauses; the answer of each item, in order. Raises
+    :class:`IndexWriteError` for items it could not write."""
+    from opensearchpy import ConnectionError as ClientConnectionError
+    from opensearchpy import ConnectionTimeout, TransportError
+
+    results: list[tuple[int, dict[str, Any]] | None] = [None] * len(actions)
+    pending = list(range(len(actions)))
+    pause = FIRST_PAUSE
+    reason = ""
+    for attempt in range(BULK_TRIES):
+        if attempt:
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
+        lines = []
+        for i in pending:
+            lines.append(json.dumps(actions[i], ensure_ascii=False))
+            if payloads[i] is not None:
+                lines.append(payloads[i][0])
+        body = "\n".join(lines) + "\n"
+        try:
+            answer = ix.client.bulk(body=body.encode("utf-8"))
+        except (ClientConnectionError, ConnectionTimeout) as error:
+            reason = f"{type(error).__name__}: {error}"
+            continue  # nothing is known of this request: send it all again
+        except TransportError as error:
+            if error.status_code in RETRYABLE:
+                reason = f"HTTP {error.status_code}"
+                continue
+            raise
+        still = []
+        for i, item in zip(pending, answer["items"], strict=True):
+            result = next(iter(item.values()))
+            status = int(result.get("status", 500))
+            if status in RETRYABLE:
+                still.append(i)
+                reason = str(result.get("error", {}).get("reason", status))
+            elif status >= 400 and not (status == 404 and payloads[i] is None):
+                raise IndexWriteError(
+                    0, f"OpenSearch refused a document for {ix.path} (HTTP {status}: "
+                    f"{result.get('error', {}).get('reason', result)}); documents "
+                    "acknowledged before it are kept"
+                )
+            else:
+                results[i] = (status, result)
+        pending = still
+        if not pending:
+            return results  # type: ignore[return-value]
+    raise IndexWriteError(
+        0, f"{len(pending)} document(s) could not be written to {ix.path} after "
+        f"{BULK_TRIES} tries ({reason}); those acknowledged are kept: when the cluster is "
+        "healthy again, run the same indexing again (unchanged documents are skipped)"
+    )

@@ -1,0 +1,197 @@
+"""What an OpenSearch index of danvan-search holds: its mapping, and each document as
+pre-analyzed token strings.
+
+The analysis runs here, in Python, exactly as for the embedded index
+(:mod:`danvan_search.analysis`); OpenSearch only splits the strings it receives at
+spaces (its built-in ``whitespace`` analyzer), so no plugin is needed on the cluster.
+Lucene keeps no position lengths, so a compound and its syllables cannot share a field
+the way they share one in the embedded index. Each text field therefore has:
+
+* ``<name>_x`` / ``<name>_f``: its syllables, exact and folded, one position each, so
+  phrases of syllables match within the field (what ranking and phrase queries use);
+* ``<name>_wx`` / ``<name>_wf``: its words of several syllables and their sub-spans,
+  joined by ``_`` (``dân_vận_khéo``), and the parts of hyphenated words (``covid`` of
+  ``covid-19``), without positions: what splitting a query into words and matching a
+  word the segmenter found look up.
+
+The stored document (original title and body, metadata) stays in ``_source`` under
+``doc``; the token strings are left out of ``_source`` (they can always be made again
+from it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import __version__
+from .analysis import ANALYSIS_VERSION, Analysis, StreamKind, _parts, analyze, term_function
+from .documents import Document
+from .filters import filter_value, place_filter_names
+from .metadata import normalize_code
+from .normalization import written_without_diacritics
+from .ranking import DEFAULT_RANKING, Ranking
+from .schema import FORMAT_VERSION, PLAIN_MARK, TEXT_FIELDS
+
+#: Bump when the mapping or the token strings change: an index of another version is
+#: refused when opened (its terms would no longer match queries).
+OPENSEARCH_FORMAT_VERSION = 1
+#: Joins the syllables of a word into one token (a token holds no space).
+WORD_JOINER = "_"
+STREAMS: dict[StreamKind, str] = {"exact": "x", "folded": "f"}
+
+
+def syllable_field(name: str, stream: StreamKind) -> str:
+    return f"{name}_{STREAMS[stream]}"
+
+
+def word_field(name: str, stream: StreamKind) -> str:
+    return f"{name}_w{STREAMS[stream]}"
+
+
+def count_field(stream: StreamKind) -> str:
+    """A per-document number: its distinct syllable and word terms, over both text
+    fields (summed over the index, the denominator of the query's word model)."""
+    return f"terms_{STREAMS[stream]}"
+
+
+def stream_fields() -> list[str]:
+    return [field(name, stream) for name in TEXT_FIELDS for stream in STREAMS
+            for field in (syllable_field, word_field)]
+
+
+def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
+    """Settings and mapping of a new index."""
+    positional = {"type": "text", "analyzer": "whitespace", "similarity": "danvan"}
+    # Matched and counted, never scored or phrased: no positions, no norms.
+    counted = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
+               "norms": False, "similarity": "danvan"}
+    properties: dict[str, Any] = {
+        "id": {"type": "keyword"},
+        "content_hash": {"type": "keyword"},
+        "plain": {"type": "keyword"},
+        "date": {"type": "date", "format": "yyyy-MM-dd"},
+        "year": {"type": "keyword"},
+        "source": {"type": "keyword"},
+        "places": {"type": "keyword"},
+        "cites": {"type": "keyword"},
+        "source_name": {"type": "keyword"},
+        "place_names": {"type": "keyword"},
+        "cite_codes": {"type": "keyword"},
+        "doc": {"type": "object", "enabled": False},
+    }
+    for stream in STREAMS:
+        properties[count_field(stream)] = {"type": "integer", "index": False}
+        for name in TEXT_FIELDS:
+            properties[syllable_field(name, stream)] = positional
+            properties[word_field(name, stream)] = counted
+    b = {"title": ranking.title_b, "body": ranking.body_b}
+    if len(set(b.values())) > 1:  # one similarity serves both fields
+        raise ValueError("the OpenSearch backend needs one b for title and body")
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "similarity": {"danvan": {"type": "BM25", "k1": ranking.k1, "b": b["body"]}},
+            }
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": metadata(),
+            "_source": {"excludes": stream_fields()},
+            "properties": properties,
+        },
+    }
+
+
+def metadata() -> dict[str, Any]:
+    """What an index records about the code that wrote it."""
+    return {
+        "danvan_format_version": FORMAT_VERSION,
+        "opensearch_format_version": OPENSEARCH_FORMAT_VERSION,
+        "analysis_version": ANALYSIS_VERSION,
+        "created_by": f"danvan-search {__version__}",
+    }
+
+
+def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[str, str, int]:
+    """The syllable string, the word string and the number of distinct terms of one
+    analysed text, in one stream."""
+    to_term = term_function(stream)
+    syllables: list[str] = []
+    words: list[str] = []
+    for word in analysis.words:
+        if word.kind == "code":  # one term, as in the embedded index
+            syllables.append(to_term(normalize_code(word.text)))
+            continue
+        terms = [to_term(analysis.text[s:e]) for s, e in word.syllables]
+        syllables.extend(terms)
+        if len(terms) == 1:
+            words.extend(_parts(terms[0]))
+        words.extend(_spans(terms))
+    distinct = len(set(syllables)) + len(set(words))
+    return " ".join(syllables), " ".join(words), distinct
+
+
+def _spans(terms: list[str]) -> Iterable[str]:
+    """A word's multi-syllable sub-spans (see ``analysis.MAX_SUBSPAN_SYLLABLES``) and
+    itself, joined into single tokens."""
+    from .analysis import MAX_SUBSPAN_SYLLABLES
+
+    for i in range(len(terms)):
+        for j in range(i + 2, min(len(terms), i + MAX_SUBSPAN_SYLLABLES) + 1):
+            yield WORD_JOINER.join(terms[i:j])
+    if len(terms) > MAX_SUBSPAN_SYLLABLES:
+        yield WORD_JOINER.join(terms)
+
+
+def join_word(terms: Iterable[str]) -> str:
+    return WORD_JOINER.join(terms)
+
+
+def document_source(doc: Document, digest: str) -> dict[str, Any]:
+    """The OpenSearch document for ``doc``: stored fields, filters, facets and the token
+    strings of each text in each stream (the text segmented once)."""
+    source: dict[str, Any] = {"id": doc.id, "content_hash": digest}
+    counts = dict.fromkeys(STREAMS, 0)
+    for name, text in (("title", doc.title), ("body", doc.body)):
+        if not text:
+            continue
+        analysis = analyze(text)
+        for stream in STREAMS:
+            syllables, words, distinct = token_strings(analysis, stream)
+            source[syllable_field(name, stream)] = syllables
+            source[word_field(name, stream)] = words
+            counts[stream] += distinct
+    for stream, count in counts.items():
+        source[count_field(stream)] = count
+    if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
+        source["plain"] = PLAIN_MARK
+    if doc.date:
+        source["date"] = doc.iso_date
+        source["year"] = str(doc.date.year)
+    if doc.source:
+        source["source"] = filter_value(doc.source)
+        source["source_name"] = doc.source
+    if doc.places:
+        source["places"] = [filter_value(p) for p in place_filter_names(doc.places)]
+        source["place_names"] = list(doc.places)
+    if doc.cites:
+        source["cites"] = [filter_value(normalize_code(c)) for c in doc.cites]
+        source["cite_codes"] = [normalize_code(c) for c in doc.cites]
+    source["doc"] = {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "date": doc.iso_date,
+        "source": doc.source,
+        "url": doc.url,
+        "author": doc.author,
+        "places": list(doc.places),
+        "cites": list(doc.cites),
+        "extra": dict(doc.extra),
+        "raw": doc.raw,
+        "content_hash": digest,
+    }
+    return source
