@@ -17,14 +17,24 @@ import click
 DEFAULT_INDEX = Path("indexes") / "default"
 SEEDS_DIR = Path("seeds")
 
+def _index_location(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A directory (a Path), or an index on a cluster (``opensearch://HOST:PORT/NAME``,
+    kept as it is: a Path would fold its ``//``)."""
+    if isinstance(value, str) and value.startswith("opensearch://"):
+        return value
+    return Path(value)
+
+
 INDEX_OPTION = click.option(
     "--index",
     "index_path",
-    type=click.Path(file_okay=False, path_type=Path),
     envvar="DANVAN_INDEX",
-    default=DEFAULT_INDEX,
+    default=str(DEFAULT_INDEX),
     show_default=True,
-    help="Index directory (or set $DANVAN_INDEX); relative to the current directory.",
+    callback=_index_location,
+    metavar="DIR|URL",
+    help="Index directory (or set $DANVAN_INDEX); relative to the current directory. "
+         "opensearch://HOST:PORT/NAME: an index on an OpenSearch cluster.",
 )
 LOCK_TIMEOUT_OPTION = click.option(
     "--lock-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
@@ -135,11 +145,15 @@ def main() -> None:
 @click.option("--sync", is_flag=True,
               help="Also remove the documents of files below a SOURCE directory that no "
                    "longer exist.")
+@click.option("--dask", "dask_scheduler", is_flag=False, flag_value="local", default=None,
+              metavar="[ADDRESS]",
+              help="With an opensearch:// index: segment on a Dask cluster (the scheduler "
+                   "at ADDRESS, e.g. tcp://scheduler:8786; alone: one process per core).")
 @LOCK_TIMEOUT_OPTION
 @QUIET_OPTION
 @click.argument("sources", nargs=-1, required=True)
-def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, quiet: bool,
-          sources: tuple[str, ...]) -> None:
+def index(index_path: Path | str, overwrite: bool, sync: bool, dask_scheduler: str | None,
+          lock_timeout: float, quiet: bool, sources: tuple[str, ...]) -> None:
     """Add documents from SOURCES to the index (created if missing).
 
     A SOURCE is a .txt file (one document, read as a page from a news site: its title,
@@ -154,6 +168,7 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
         danvan-search index seeds/
         danvan-search index --sync --index indexes/news news/
         cat articles.jsonl | danvan-search index -
+        danvan-search index --index opensearch://127.0.0.1:9200/news --dask news.jsonl
     """
     from tqdm import tqdm
 
@@ -162,12 +177,17 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
 
     shown = _terminal() and not quiet
     total = count_inputs(sources) if shown else None
-    with tqdm(total=total, disable=not shown, unit="doc", desc="indexing", leave=False,
-              file=sys.stderr, dynamic_ncols=True) as bar:
-        report = SearchIndex.build(
-            index_path, sources, overwrite=overwrite, sync=sync, lock_timeout=lock_timeout,
-            on_document=bar.update,
-        )
+    if dask_scheduler is not None:
+        if not isinstance(index_path, str):
+            raise click.UsageError("--dask indexes into an opensearch:// index only")
+        report = _index_on_dask(index_path, sources, overwrite, dask_scheduler)
+    else:
+        with tqdm(total=total, disable=not shown, unit="doc", desc="indexing", leave=False,
+                  file=sys.stderr, dynamic_ncols=True) as bar:
+            report = SearchIndex.build(
+                index_path, sources, overwrite=overwrite, sync=sync,
+                lock_timeout=lock_timeout, on_document=bar.update,
+            )
     for where, why in report.repaired:
         click.echo(_printable(f"repaired {where}: {why}"), err=True)
     for where, why in report.skipped:
@@ -180,6 +200,50 @@ def index(index_path: Path, overwrite: bool, sync: bool, lock_timeout: float, qu
         )
     if report.skipped and not (report.written or report.unchanged):
         _fail("no document could be indexed (see the skipped inputs above)")
+
+
+def _index_on_dask(location: str, sources: tuple[str, ...], overwrite: bool,
+                   scheduler: str) -> Any:
+    from .distributed import index_with_dask
+    from .ingestion import read_sources
+    from .opensearch_index import OpenSearchIndex
+
+    if overwrite or not OpenSearchIndex.exists(location):
+        OpenSearchIndex.create(location, overwrite=overwrite).close()
+    return index_with_dask(location, read_sources(list(sources)),
+                           scheduler=None if scheduler == "local" else scheduler)
+
+
+@main.command()
+@INDEX_OPTION
+@click.option("--to", "target", required=True, metavar="URL",
+              help="The OpenSearch index to copy to: opensearch://HOST:PORT/NAME.")
+@click.option("--overwrite", is_flag=True, help="Replace the target index if it exists.")
+@click.option("--shards", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Primary shards of a new target index.")
+@click.option("--replicas", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Copies of each shard on other nodes, for a new target index.")
+@QUIET_OPTION
+def export(index_path: Path | str, target: str, overwrite: bool, shards: int, replicas: int,
+           quiet: bool) -> None:
+    """Copy every document of the index to an OpenSearch index (created if missing).
+
+    \b
+    Example:
+        danvan-search export --index indexes/news --to opensearch://127.0.0.1:9200/news
+    """
+    from .index import SearchIndex
+    from .opensearch_index import export_index, is_location
+
+    if not is_location(target):
+        raise click.BadParameter("give an opensearch://HOST:PORT/NAME location",
+                                 param_hint="--to")
+    with SearchIndex.open(index_path) as ix:
+        report = export_index(ix, target, overwrite=overwrite, shards=shards,
+                              replicas=replicas)
+    if not quiet:
+        click.echo(f"{target}: {report.added} added, {report.updated} updated, "
+                   f"{report.unchanged} unchanged, {len(report.skipped)} skipped")
 
 
 @main.command(cls=_QueryCommand)

@@ -762,3 +762,34 @@ def _send_bulk(ix: OpenSearchIndex, actions: list[dict[str, Any]],
         f"{BULK_TRIES} tries ({reason}); those acknowledged are kept: when the cluster is "
         "healthy again, run the same indexing again (unchanged documents are skipped)"
     )
+
+
+# --- copying an embedded index ---------------------------------------------------------------
+
+
+def export_index(
+    source: Any, location: str, *, overwrite: bool = False, shards: int = 2,
+    replicas: int = 1, on_document: Callable[[], object] | None = None,
+) -> IndexingReport:
+    """Copy every document of the embedded index ``source`` (a ``SearchIndex``) to the
+    OpenSearch index at ``location``, created if missing (anew with ``overwrite``).
+    Documents are copied as stored (title, body, metadata, extra fields, raw text), so
+    a second export skips the documents that did not change."""
+    if not overwrite and OpenSearchIndex.exists(location):
+        target = OpenSearchIndex.open(location)
+    else:
+        target = OpenSearchIndex.create(location, overwrite=overwrite, shards=shards,
+                                        replicas=replicas)
+
+    def documents() -> Iterator[Document]:
+        for doc_id in source.ids():
+            stored = source.get(doc_id)
+            yield Document(
+                id=stored.id, body=stored.body, title=stored.title, date=stored.date,
+                source=stored.source, url=stored.url, author=stored.author,
+                places=stored.places, cites=stored.cites, extra=dict(stored.extra),
+                raw=stored.raw,
+            )
+
+    with target:
+        return target.index_documents(documents(), on_document=on_document)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -116,3 +118,43 @@ def _in_unprivileged_child(work: Callable[[], list]) -> list:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, "the unprivileged reader failed"
     return [tuple(item) if isinstance(item, list) else item for item in json.loads(data)]
+
+
+# --- a real OpenSearch cluster ------------------------------------------------------------
+
+#: Set (as CI does) to make the OpenSearch tests fail, not skip, when they cannot run.
+OPENSEARCH_REQUIRED = os.environ.get("DANVAN_OPENSEARCH_TESTS") == "required"
+
+
+def _cannot_run_opensearch(reason: str) -> None:
+    if OPENSEARCH_REQUIRED:
+        pytest.fail(f"the OpenSearch tests are required here and cannot run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def opensearch_cluster() -> Iterator[Any]:
+    """Three OpenSearch nodes on loopback, started once per test session, green, and
+    stopped at its end (see tests/opensearch_cluster.py)."""
+    try:
+        import opensearchpy  # noqa: F401
+    except ImportError:
+        _cannot_run_opensearch('opensearch-py is missing: pip install -e ".[test,opensearch]"')
+    from opensearch_cluster import ClusterUnavailable, LocalCluster
+
+    try:
+        cluster = LocalCluster(3)
+    except ClusterUnavailable as error:
+        _cannot_run_opensearch(str(error))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def cluster_location(cluster: Any, name: str) -> str:
+    """An opensearch:// location naming every node, so that a client carries on when
+    one of them stops."""
+    hosts = ",".join(f"127.0.0.1:{node.http_port}" for node in cluster.nodes)
+    return f"opensearch://{hosts}/{name}"

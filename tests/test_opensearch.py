@@ -1,0 +1,169 @@
+"""The OpenSearch backend against a real 3-node cluster: the seeds give the results the
+embedded index gives, writing skips what did not change, errors are typed, and the
+command line works with opensearch:// locations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import SEEDS, cluster_location
+
+from danvan_search import SearchIndex
+from danvan_search.cli import main
+from danvan_search.errors import (
+    ClusterUnavailableError,
+    IndexExistsError,
+    IndexNotFoundError,
+    InvalidArgumentError,
+)
+
+# The README's queries (its table of what people type), with and without accents.
+README_QUERIES = [
+    "công tác dân vận", "cong tac dan van", '"Dân vận khéo"', "dân vận -Huế",
+    'dân vận -"Kiên Giang"', "Giồng Riềng OR Lào Cai", "title:Huế", 'title:"dân vận"',
+    "25-NQ/TW", "23-qd/tw", "dân vận khéo", "dan van kheo", "DAN VAN KHEO", "bàn",
+    "tham nhũng", "MTTQ", "Ủy ban nhân dân",
+]
+
+
+@pytest.fixture(scope="module")
+def os_seeds(opensearch_cluster: Any) -> Iterator[Any]:
+    pages = [{"id": page.stem, "body": page.read_text(encoding="utf-8")}
+             for page in sorted(SEEDS.glob("*.txt"))]
+    location = cluster_location(opensearch_cluster, "seeds")
+    with SearchIndex.create(location, overwrite=True) as ix:
+        report = ix.index_documents(pages, pages=True)
+        assert (report.added, report.skipped) == (5, [])
+        yield ix
+
+
+def _ranked(results: Any) -> list[tuple[Any, ...]]:
+    return [(h.rank, h.id, h.title, h.date, h.source, h.snippet.text, h.snippet.highlights,
+             h.highlights, h.title_highlights) for h in results]
+
+
+@pytest.mark.parametrize("query", README_QUERIES)
+def test_readme_queries_give_the_embedded_results(os_seeds: Any, seeds_index: SearchIndex,
+                                                  query: str) -> None:
+    expected, found = seeds_index.search(query), os_seeds.search(query)
+    assert found.total == expected.total
+    assert _ranked(found) == _ranked(expected)
+
+
+def test_readme_query_finds_the_four_articles_in_the_readme_order(os_seeds: Any) -> None:
+    results = os_seeds.search("dan van kheo")
+    assert [h.id[:3] for h in results] == ["004", "002", "000", "003"]
+    assert "[dân vận khéo]" in results[0].snippet.render()
+
+
+@pytest.mark.parametrize("filters", [
+    {"since": "2022"}, {"until": "2021-12-31"}, {"since": "2021-03", "until": "2022-07"},
+    {"source": "thuathienhue.gov.vn"}, {"source": ["baothanhhoa.vn", "thuathienhue.gov.vn"]},
+    {"place": "An Giang"}, {"place": "thua thien hue"}, {"cites": "25-nq/tw"},
+    {"source": "nowhere.example"},
+])
+def test_filters_and_facets_as_the_embedded_index(os_seeds: Any, seeds_index: SearchIndex,
+                                                  filters: dict[str, Any]) -> None:
+    for query in ("dân vận", None):
+        if query is None and not filters:
+            continue
+        expected = seeds_index.search(query, facets=True, **filters)
+        found = os_seeds.search(query, facets=True, **filters)
+        assert [h.id for h in found] == [h.id for h in expected]
+        assert found.total == expected.total
+        assert dict(found.facets) == dict(expected.facets)
+
+
+def test_paging_and_sorting_by_date(os_seeds: Any, seeds_index: SearchIndex) -> None:
+    for options in ({"page": 2, "limit": 2}, {"offset": 3, "limit": 1}, {"sort": "date"}):
+        expected = seeds_index.search("công tác dân vận", **options)
+        found = os_seeds.search("công tác dân vận", **options)
+        assert [(h.rank, h.id) for h in found] == [(h.rank, h.id) for h in expected]
+        assert found.total == expected.total == 5
+
+
+def test_documents_stats_and_facets_of_the_whole_index(os_seeds: Any,
+                                                       seeds_index: SearchIndex) -> None:
+    assert len(os_seeds) == 5
+    assert os_seeds.ids() == seeds_index.ids()
+    for doc_id in seeds_index.ids():
+        assert doc_id in os_seeds
+        assert os_seeds.get(doc_id) == seeds_index.get(doc_id)
+    assert "missing" not in os_seeds
+    assert dict(os_seeds.facets()) == dict(seeds_index.facets())
+    stats = os_seeds.stats()
+    assert (stats.documents, stats.shards, stats.replicas) == (5, 2, 1)
+
+
+def test_writing_skips_unchanged_documents_and_counts_updates(opensearch_cluster: Any) -> None:
+    location = cluster_location(opensearch_cluster, "edits")
+    docs = [{"id": "a", "body": "Phong trào thi đua Dân vận khéo"},
+            {"id": "b", "body": "Giá xăng tăng"}]
+    with SearchIndex.create(location) as ix:
+        assert ix.add(docs) == 2
+        again = ix.index_documents(docs)
+        assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
+        changed = ix.index_documents([{"id": "a", "body": "Giá điện tăng"}, docs[1],
+                                      {"id": "c", "body": "x"}, {"id": "c", "body": "y"},
+                                      {"body": "no id"}])
+        assert (changed.added, changed.updated, changed.unchanged) == (1, 2, 1)
+        assert [why for _, why in changed.skipped] == [
+            'missing "id": every document needs a non-empty string id']
+        assert [h.id for h in ix.search("dien")] == ["a"]
+        assert ix.search("dân vận khéo").total == 0
+        assert ix.get("c").body == "y"
+        assert ix.delete(["a", "nothing"]) == 1
+        assert ix.ids() == ["b", "c"]
+        with pytest.raises(IndexExistsError, match="already exists"):
+            SearchIndex.create(location)
+
+
+def test_errors_are_typed_and_say_what_to_do(opensearch_cluster: Any) -> None:
+    with pytest.raises(IndexNotFoundError, match="danvan-search index --index"):
+        SearchIndex.open(cluster_location(opensearch_cluster, "never-made"))
+    with pytest.raises(InvalidArgumentError, match="lowercase"):
+        SearchIndex.open("opensearch://127.0.0.1:9200/Upper")
+    from opensearch_cluster import _free_ports
+
+    closed = _free_ports(1)[0]
+    with pytest.raises(ClusterUnavailableError, match="cannot reach OpenSearch"):
+        SearchIndex.open(f"opensearch://127.0.0.1:{closed}/news")
+
+
+def test_command_line_with_an_opensearch_index(opensearch_cluster: Any, tmp_path: Path,
+                                               seeds_index_path: Path) -> None:
+    location = cluster_location(opensearch_cluster, "cli")
+    source = tmp_path / "news.jsonl"
+    source.write_text(
+        json.dumps({"id": "hue", "title": "Dân vận khéo ở Huế", "body": "Thi đua Dân vận "
+                    "khéo", "date": "2021-03-05", "source": "thuathienhue.gov.vn"},
+                   ensure_ascii=False) + "\n" + "{broken\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["index", "--index", location, str(source)])
+    assert result.exit_code == 0, result.output
+    assert f"{location}: 1 added, 0 updated, 0 unchanged, 1 skipped" in result.output
+    result = runner.invoke(main, ["search", "--index", location, "--json", "dan van kheo"])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert (answer["total"], answer["hits"][0]["id"]) == (1, "hue")
+    result = runner.invoke(main, ["show", "--index", location, "hue"])
+    assert result.output.splitlines()[:2] == ["id:      hue", "title:   Dân vận khéo ở Huế"]
+    result = runner.invoke(main, ["stats", "--index", location])
+    assert "documents: 1" in result.output
+    result = runner.invoke(main, ["delete", "--index", location, "hue", "gone"])
+    assert result.output.strip() == "1 deleted; not in the index: gone"
+    # Copying the embedded seeds index, then again: nothing changed the second time.
+    target = cluster_location(opensearch_cluster, "exported")
+    args = ["export", "--index", str(seeds_index_path), "--to", target]
+    result = runner.invoke(main, args)
+    assert result.output.strip() == f"{target}: 5 added, 0 updated, 0 unchanged, 0 skipped"
+    result = runner.invoke(main, args)
+    assert result.output.strip() == f"{target}: 0 added, 0 updated, 5 unchanged, 0 skipped"
+    with SearchIndex.open(seeds_index_path) as embedded, SearchIndex.open(target) as copy:
+        assert [h.id for h in copy.search("dan van kheo")] == [
+            h.id for h in embedded.search("dan van kheo")]
