@@ -1,0 +1,112 @@
+"""Faults on a real cluster: with 2 shards each copied once, a node stopped during a bulk
+load and during searches loses nothing acknowledged, searches keep answering, and the
+index is whole once the node is back. Then Dask indexes what one process indexes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from conftest import cluster_location
+
+from danvan_search import SearchIndex
+from danvan_search.distributed import index_with_dask
+
+# A connection refused by the stopped node leaves the client's socket to the garbage
+# collector (urllib3), which warns: that is the fault being tested, not a leak of ours.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning",
+    "ignore:unclosed <socket.socket:ResourceWarning",
+)
+
+PLACES = ["Huế", "Kiên Giang", "Lào Cai", "Thanh Hóa", "Giồng Riềng"]
+
+
+def _documents(count: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {"id": f"doc-{n:05d}", "title": f"Bản tin số {n}",
+         "body": f"Phong trào thi đua Dân vận khéo ở {PLACES[n % len(PLACES)]}, "
+                 f"mô hình số {n} được nhân rộng.", "date": f"2021-{n % 12 + 1:02d}-01"}
+        for n in range(start, start + count)
+    ]
+
+
+def test_a_node_stopped_during_a_bulk_load_and_searches(opensearch_cluster: Any) -> None:
+    location = cluster_location(opensearch_cluster, "faults")
+    documents = _documents(1200)
+    written = threading.Semaphore(0)
+    outcome: dict[str, Any] = {}
+
+    def load() -> None:
+        try:
+            with SearchIndex.create(location) as ix:  # 2 shards, 1 replica
+                ix.batch_size = 50  # many requests: the node stops between some of them
+                outcome["report"] = ix.index_documents(documents, procs=1,
+                                                       on_document=written.release)
+        except BaseException as error:  # reported by the test below
+            outcome["error"] = error
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    for _ in range(300):  # a quarter of the load acknowledged, then a node stops
+        assert written.acquire(timeout=120)
+    stopped = opensearch_cluster.nodes[1]
+    stopped.stop()
+    loader.join(300)
+    assert not loader.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    report = outcome["report"]
+    assert (report.added, report.updated, report.skipped) == (1200, 0, [])
+    # The node is down: every search still answers, with every document.
+    answers: list[int] = []
+    failures: list[BaseException] = []
+
+    def search_while(stop: threading.Event) -> None:
+        with SearchIndex.open(location) as ix:
+            while not stop.is_set() and len(answers) < 200:
+                try:
+                    answers.append(ix.search("dân vận khéo", limit=3).total)
+                except BaseException as error:
+                    failures.append(error)
+                    return
+
+    stop = threading.Event()
+    searcher = threading.Thread(target=search_while, args=(stop,))
+    searcher.start()
+    with SearchIndex.open(location) as ix:
+        assert len(ix) == 1200
+        assert ix.search("lao cai", limit=1).total == 240
+        # ... and the node comes back while the searches go on.
+        stopped.start()
+        opensearch_cluster.wait_for("green", 3, timeout=120)
+        time.sleep(0.5)
+        stop.set()
+        searcher.join(60)
+        assert failures == []
+        assert answers and set(answers) == {1200}
+        assert len(ix) == 1200
+        assert ix.ids() == [d["id"] for d in documents]
+        assert ix.get("doc-01199").body == documents[-1]["body"]
+
+
+def test_dask_indexes_the_documents_one_process_indexes(opensearch_cluster: Any) -> None:
+    documents = [*_documents(300), ("bad.jsonl:7", ValueError("not JSON"))]
+    single = cluster_location(opensearch_cluster, "single")
+    spread = cluster_location(opensearch_cluster, "spread")
+    with SearchIndex.create(single) as one, SearchIndex.create(spread):
+        expected = one.index_documents(documents, procs=1)
+        report = index_with_dask(spread, documents, workers=2, task_documents=40)
+        assert (report.added, report.updated, report.unchanged) == (300, 0, 0)
+        assert report.skipped == expected.skipped == [("bad.jsonl:7", "not JSON")]
+        with SearchIndex.open(spread) as many:
+            assert many.ids() == one.ids()
+            for doc_id in ("doc-00000", "doc-00299"):
+                assert many.get(doc_id) == one.get(doc_id)
+            for query in ("dan van kheo", "Lào Cai", "mô hình số 17"):
+                found, wanted = many.search(query, limit=20), one.search(query, limit=20)
+                assert found.total == wanted.total
+                assert [h.id for h in found] == [h.id for h in wanted]
+        again = index_with_dask(spread, documents[:300], workers=2)
+        assert (again.added, again.updated, again.unchanged) == (0, 0, 300)
