@@ -18,6 +18,7 @@ import functools
 import hmac
 import html
 import json
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -39,6 +40,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidDocumentError,
 )
+from .query import MAX_QUERY_CHARS
 
 if TYPE_CHECKING:
     from .index import SearchIndex
@@ -49,9 +51,21 @@ API = "/api/v1"
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 #: Hits a page of the search page shows.
 PAGE_SIZE = 10
+#: Longest query string (the URL after ``?``) answered, in bytes; longer is refused with
+#: 414. A query of MAX_QUERY_CHARS accented letters takes up to 9 bytes a character once
+#: percent-encoded: this leaves room for it and the filters, and keeps the cost of
+#: reading the parameters bounded whatever a client sends.
+MAX_QUERY_STRING = 16 * 1024
+#: Most values a repeatable filter (source, place, cites) may be given: each one is a
+#: term the query must look up.
+MAX_FILTER_VALUES = 100
+#: Longest value of any parameter, in characters: ``q`` has the library's limit (the
+#: library cuts longer queries; a server says so instead of answering another query).
+MAX_VALUE_CHARS = MAX_QUERY_CHARS
 
 SEARCH_PARAMETERS = ("q", "limit", "offset", "since", "until", "source", "place", "cites",
                      "sort", "facets", "exact")
+REPEATABLE_PARAMETERS = ("source", "place", "cites")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -95,6 +109,7 @@ def _api(endpoint: Endpoint) -> Endpoint:
     @functools.wraps(endpoint)
     async def answer(request: Request) -> Response:
         try:
+            _check_query_string(request)
             return await endpoint(request)
         except Exception as error:  # every error is an answer, never a trace
             return _json_error(error)
@@ -103,6 +118,42 @@ def _api(endpoint: Endpoint) -> Endpoint:
 
 
 # --- parameters -----------------------------------------------------------------------
+
+
+def _query_string_size(request: Request) -> int:
+    return len(request.scope.get("query_string", b""))
+
+
+def _check_query_string(request: Request) -> None:
+    """Refuse a query string longer than :data:`MAX_QUERY_STRING` bytes (414), before
+    any of it is read."""
+    size = _query_string_size(request)
+    if size > MAX_QUERY_STRING:
+        raise HTTPError(414, f"the query string is too long: at most {MAX_QUERY_STRING} "
+                             f"bytes, not {size}")
+
+
+def _query_chars(query: str) -> int:
+    """The length of a query as the library counts it (composed: a letter typed as a
+    base and combining accents counts once)."""
+    return len(unicodedata.normalize("NFC", query))
+
+
+def _check_values(params: Any, names: tuple[str, ...]) -> None:
+    """Each parameter at most once (repeatable filters at most MAX_FILTER_VALUES
+    times), each value at most MAX_VALUE_CHARS characters."""
+    for name in names:
+        values = params.getlist(name)
+        most = MAX_FILTER_VALUES if name in REPEATABLE_PARAMETERS else 1
+        if len(values) > most:
+            raise InvalidArgumentError(
+                f"{name} given {len(values)} times: at most {most}" if most > 1 else
+                f"{name} given {len(values)} times: give it once")
+        for value in values:
+            if _query_chars(value) > MAX_VALUE_CHARS:
+                raise InvalidArgumentError(
+                    f"{name} is too long: at most {MAX_VALUE_CHARS} characters, "
+                    f"not {_query_chars(value)}")
 
 
 def _integer(params: Mapping[str, str], name: str, default: int) -> int:
@@ -132,6 +183,7 @@ def _search_options(request: Request) -> dict[str, Any]:
     if unknown:
         raise InvalidArgumentError(
             f"unknown parameter {unknown[0]!r}; known: {', '.join(SEARCH_PARAMETERS)}")
+    _check_values(params, SEARCH_PARAMETERS)
     return {
         "query": params.get("q") or None,
         "limit": _integer(params, "limit", 10),
@@ -154,11 +206,12 @@ class _Server:
     """The routes' shared state: the index, the worker pool, the write token."""
 
     def __init__(self, index: SearchIndex, workers: int, write_token: str | None,
-                 max_body: int) -> None:
+                 max_body: int, page_size: int) -> None:
         self.index = index
         self.workers = workers
         self.write_token = write_token
         self.max_body = max_body
+        self.page_size = page_size
         self._limiter: anyio.CapacityLimiter | None = None
 
     async def run(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -180,6 +233,7 @@ class _Server:
         return JSONResponse(results.to_dict())
 
     async def suggest(self, request: Request) -> Response:
+        _check_values(request.query_params, ("q",))
         query = request.query_params.get("q", "")
         if not query.strip():
             raise InvalidArgumentError("q must be a query to suggest a better form of")
@@ -255,26 +309,38 @@ class _Server:
     # --- the page ---
 
     async def page(self, request: Request) -> Response:
+        size = _query_string_size(request)
+        if size > MAX_QUERY_STRING:  # not read at all: the form comes back empty
+            message = (f"Địa chỉ quá dài: phần sau dấu ? có {size} byte, tối đa "
+                       f"{MAX_QUERY_STRING}. Hãy rút ngắn từ khóa hoặc bộ lọc.")
+            return HTMLResponse(_layout("Tìm kiếm", _form("", {}) + _error_html(message)),
+                                status_code=414)
         params = request.query_params
         query = params.get("q", "")
         filters = {name: params.get(name, "") for name in ("since", "until", "source",
                                                            "place", "cites")}
         body = _form(query, filters)
         status = 200
-        if query.strip() or any(filters.values()):
+        if _query_chars(query) > MAX_QUERY_CHARS:
+            # Said in words, not searched cut short: the hits would be for another query.
+            status = 400
+            body += _error_html(f"Từ khóa quá dài: tối đa {MAX_QUERY_CHARS} ký tự, từ khóa "
+                                f"này có {_query_chars(query)} ký tự. Hãy rút ngắn từ khóa.")
+        elif query.strip() or any(filters.values()):
             try:
+                _check_values(params, tuple(filters))
                 page = _integer(params, "page", 1)
                 if page < 1:
                     raise InvalidArgumentError(f"page counts from 1, not {page}")
                 results = await self.run(
-                    self.index.search, query or None, PAGE_SIZE,
-                    offset=(page - 1) * PAGE_SIZE, facets=True,
+                    self.index.search, query or None, self.page_size,
+                    offset=(page - 1) * self.page_size, facets=True,
                     **{name: value or None for name, value in filters.items()})
                 body += _results_html(results, filters, page)
             except Exception as error:
                 status, message = _status(error)
-                body += f'<p class="error" role="alert">Lỗi: {html.escape(message)}</p>'
-        title = f"{query} – Tìm kiếm" if query else "Tìm kiếm"
+                body += _error_html(f"Lỗi: {message}")
+        title = f"{query[:80]} – Tìm kiếm" if query.strip() else "Tìm kiếm"
         return HTMLResponse(_layout(title, body), status_code=status)
 
     async def document_page(self, request: Request) -> Response:
@@ -284,8 +350,7 @@ class _Server:
             status, message = _status(error)
             if status == 404:
                 message = "Không tìm thấy văn bản này."
-            body = (f'<p class="error" role="alert">{html.escape(message)}</p>'
-                    '<p><a href="/">Trở về trang tìm kiếm</a></p>')
+            body = _error_html(message) + '<p><a href="/">Trở về trang tìm kiếm</a></p>'
             return HTMLResponse(_layout("Lỗi", body), status_code=status)
         return HTMLResponse(_layout(doc.title or doc.id, _document_html(doc)))
 
@@ -297,6 +362,7 @@ def create_app(
     write_token: str | None = None,
     cors_origin: str | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    page_size: int = PAGE_SIZE,
 ) -> Starlette:
     """The web app over an open ``index`` (the caller closes it).
 
@@ -304,12 +370,15 @@ def create_app(
     ``POST /api/v1/documents`` and ``DELETE /api/v1/documents/{id}`` for requests with
     ``Authorization: Bearer <token>``. ``cors_origin``: the one origin whose browser pages
     may call the API (none by default). ``max_body``: largest request body, in bytes.
+    ``page_size``: hits on a page of the search page.
     """
     if workers < 1:
         raise InvalidArgumentError(f"workers must be at least 1, not {workers}")
+    if page_size < 1:
+        raise InvalidArgumentError(f"page_size must be at least 1, not {page_size}")
     if write_token is not None and not write_token.strip():
         raise InvalidArgumentError("write_token must not be empty")
-    server = _Server(index, workers, write_token, max_body)
+    server = _Server(index, workers, write_token, max_body, page_size)
     routes = [
         Route("/", server.page),
         Route("/documents/{id:path}", server.document_page),
@@ -460,13 +529,15 @@ input{font-size:1rem;padding:.4rem;border:1px solid #555;border-radius:4px}
 button{font-size:1rem;padding:.45rem 1rem;background:#0b5394;color:#fff;border:0;
 border-radius:4px}
 a{color:#0b5394}
-a:focus,input:focus,button:focus{outline:3px solid #f4b400;outline-offset:2px}
+a:focus,input:focus,button:focus{outline:3px solid #9a3412;outline-offset:2px}
 mark{background:#ffe066;color:#000}
 .meta{color:#444;font-size:.9rem}
 .error{color:#a00000;font-weight:bold}
 ol{padding-left:1.5rem}li{margin-bottom:1rem}
 nav a{margin-right:1rem}
-.body{white-space:pre-wrap}
+h2{font-size:1.25rem}h3{font-size:1.05rem}
+dd,li,p,h1,h2{overflow-wrap:anywhere}
+.body{white-space:pre-wrap;overflow-wrap:anywhere}
 """
 
 
@@ -480,10 +551,14 @@ def _layout(title: str, body: str) -> str:
     )
 
 
+def _error_html(message: str) -> str:
+    return f'<p class="error" role="alert">{html.escape(message)}</p>'
+
+
 def _form(query: str, filters: Mapping[str, str]) -> str:
     def field(name: str, label: str, value: str, kind: str = "text") -> str:
         return (f'<label for="{name}">{label}<input id="{name}" name="{name}" type="{kind}" '
-                f'value="{html.escape(value)}"></label>')
+                f'value="{html.escape(value)}" maxlength="{MAX_VALUE_CHARS}"></label>')
 
     return (
         '<form method="get" action="/" role="search">'
@@ -516,7 +591,7 @@ def _about(date: Any, source: str | None) -> str:
 
 
 def _results_html(results: SearchResults, filters: Mapping[str, str], page: int) -> str:
-    out = []
+    out = ["<h2>Kết quả</h2>"]
     if results.corrected_from:
         out.append(
             f"<p>Hiển thị kết quả cho: <strong>{html.escape(results.query)}</strong>. "

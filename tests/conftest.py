@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -158,3 +159,37 @@ def cluster_location(cluster: Any, name: str) -> str:
     one of them stops."""
     hosts = ",".join(f"127.0.0.1:{node.http_port}" for node in cluster.nodes)
     return f"opensearch://{hosts}/{name}"
+
+
+@contextlib.contextmanager
+def _serving(app: Any) -> Iterator[int]:
+    """``app`` served by uvicorn in a thread on a free loopback port (yielded), stopped
+    on the way out."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.started, "the server did not start within 10 s"
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+    assert not thread.is_alive(), "the server did not stop within 10 s"
+
+
+@pytest.fixture(scope="session")
+def serving() -> Callable[[Any], contextlib.AbstractContextManager[int]]:
+    """Serve an ASGI app over real HTTP: ``with serving(app) as port: ...``."""
+    return _serving

@@ -3,9 +3,11 @@ client on a small index; one test over real HTTP on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import socket
+import tempfile
 import threading
 import time
 import urllib.request
@@ -16,6 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from danvan_search import SearchIndex
+from danvan_search.query import MAX_QUERY_CHARS
 from danvan_search.serve import create_app
 
 DOCS = [
@@ -238,6 +241,117 @@ def test_queries_run_at_most_workers_at_once(index_path: Path) -> None:
     assert most == 2
 
 
+# --- limits -----------------------------------------------------------------------------
+
+
+def test_a_query_over_the_librarys_limit_is_400_not_searched(index_path: Path) -> None:
+    calls = []
+    with SearchIndex.open(index_path) as ix:
+        search = ix.search
+        ix.search = lambda *a, **k: calls.append(a) or search(*a, **k)  # type: ignore
+        client = TestClient(create_app(ix))
+        longest = "dân vận " * 124 + "khéo hội"
+        assert len(longest) == MAX_QUERY_CHARS == 1000
+        assert client.get("/api/v1/search", params={"q": longest}).status_code == 200
+        assert client.get("/", params={"q": longest}).status_code == 200
+        assert len(calls) == 2
+        for query, length in [(longest + "!", 1001), ("x" * 5000, 5000)]:
+            assert error_of(client.get("/api/v1/search", params={"q": query})) == (
+                400, f"q is too long: at most 1000 characters, not {length}")
+            assert error_of(client.get("/api/v1/suggest", params={"q": query})) == (
+                400, f"q is too long: at most 1000 characters, not {length}")
+            page = client.get("/", params={"q": query})
+            assert page.status_code == 400
+            assert ('<p class="error" role="alert">Từ khóa quá dài: tối đa 1000 ký tự, từ '
+                    f"khóa này có {length} ký tự. Hãy rút ngắn từ khóa.</p>") in page.text
+            assert "<ol" not in page.text
+        assert len(calls) == 2  # none of the long ones reached the index
+
+
+def test_a_query_is_measured_composed() -> None:
+    import unicodedata
+
+    query = "dân vận khéo " * 76 + "khéo"  # 992 characters, 1,144 decomposed
+    decomposed = unicodedata.normalize("NFD", query)
+    assert len(decomposed) > MAX_QUERY_CHARS >= len(query)
+    with SearchIndex.create(Path(tempfile.mkdtemp()) / "ix") as ix:
+        ix.add(DOCS)
+        client = TestClient(create_app(ix))
+        assert client.get("/api/v1/search", params={"q": decomposed}).json()["total"] == 2
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ([("q", "dân")] * 2, "q given 2 times: give it once"),
+    ([("q", "dân"), ("sort", "date"), ("sort", "relevance")], "sort given 2 times: give it once"),
+    ([("q", "dân"), ("source", "x" * 1001)], "source is too long: at most 1000 characters, "
+                                              "not 1001"),
+    ([("q", "dân"), *[("cites", f"{n}-NQ/TW") for n in range(101)]],
+     "cites given 101 times: at most 100"),
+])
+def test_parameters_repeated_or_too_long_are_400(client: TestClient, params, message) -> None:
+    assert error_of(client.get("/api/v1/search", params=params)) == (400, message)
+
+
+def test_a_hundred_values_of_a_filter_are_fine(client: TestClient) -> None:
+    params = [("q", "dân vận"), *[("source", f"s{n}.vn") for n in range(99)],
+              ("source", "kiengiang.gov.vn")]
+    data = client.get("/api/v1/search", params=params).json()
+    assert [hit["id"] for hit in data["hits"]] == ["kg/2023"]
+
+
+def test_a_query_string_over_16_kib_is_414_everywhere(client: TestClient) -> None:
+    padding = "&source=" + "s" * 997  # 1,005 bytes a value: fine one by one
+    url = "/api/v1/search?q=d%C3%A2n" + padding * 17
+    assert len(url.partition("?")[2]) == 17_095
+    assert error_of(client.get(url)) == (
+        414, "the query string is too long: at most 16384 bytes, not 17095")
+    assert error_of(client.get("/api/v1/health?" + "x" * 16_385)) == (
+        414, "the query string is too long: at most 16384 bytes, not 16385")
+    page = client.get("/?" + url.partition("?")[2])
+    assert page.status_code == 414
+    assert ('<p class="error" role="alert">Địa chỉ quá dài: phần sau dấu ? có 17095 byte, '
+            "tối đa 16384. Hãy rút ngắn từ khóa hoặc bộ lọc.</p>") in page.text
+    assert client.get("/api/v1/health?" + "x" * 16_384).status_code == 200
+
+
+def test_the_page_refuses_a_filter_value_too_long(client: TestClient) -> None:
+    page = client.get("/", params={"q": "dân", "place": "Huế" * 400})
+    assert page.status_code == 400
+    assert ('<p class="error" role="alert">Lỗi: place is too long: at most 1000 characters, '
+            "not 1200</p>") in page.text
+
+
+def test_a_request_line_beyond_what_the_server_reads_is_refused_and_it_goes_on(
+        index_path: Path, serving) -> None:
+    with SearchIndex.open(index_path) as ix, serving(create_app(ix)) as port:
+        answer = _raw_get(port, "/api/v1/search?q=" + "a" * 1_000_000)
+        assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n")
+        assert answer.endswith(b"\r\n\r\nInvalid HTTP request received.")
+        answer = _raw_get(port, "/api/v1/health")
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert answer.endswith(b'{"status":"ok","version":"0.1.0","documents":3}')
+
+
+def _raw_get(port: int, target: str) -> bytes:
+    """The whole answer to a GET sent as bytes (a client library would refuse to send a
+    URL this long)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        # Refused before it was all sent: the answer is there all the same.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            sock.sendall(request.encode())
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 # --- writing ----------------------------------------------------------------------------
 
 
@@ -341,7 +455,8 @@ def test_the_page_without_a_query_is_the_form(client: TestClient) -> None:
     page = response.text
     assert '<html lang="vi">' in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
-    assert '<label for="q">Từ khóa<input id="q" name="q" type="search" value="">' in page
+    assert ('<label for="q">Từ khóa<input id="q" name="q" type="search" value="" '
+            'maxlength="1000"></label>') in page
     assert "<ol" not in page and "<script" not in page and "http" not in page
 
 
@@ -426,31 +541,13 @@ def test_the_document_page(client: TestClient) -> None:
 # --- over real HTTP -----------------------------------------------------------------------
 
 
-def test_the_server_answers_over_http_on_loopback(index_path: Path) -> None:
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    with SearchIndex.open(index_path) as ix:
-        config = uvicorn.Config(create_app(ix), log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 10
-            while not server.started and time.monotonic() < deadline:
-                time.sleep(0.01)
-            url = f"http://127.0.0.1:{port}/api/v1/health"
-            with urllib.request.urlopen(url, timeout=10) as response:
-                assert response.status == 200
-                assert json.load(response) == {"status": "ok", "version": "0.1.0",
-                                               "documents": 3}
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            sock.close()
-    assert not thread.is_alive()
+def test_the_server_answers_over_http_on_loopback(index_path: Path, serving) -> None:
+    with SearchIndex.open(index_path) as ix, serving(create_app(ix)) as port:
+        url = f"http://127.0.0.1:{port}/api/v1/health"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200
+            assert json.load(response) == {"status": "ok", "version": "0.1.0",
+                                           "documents": 3}
 
 
 # --- the command ------------------------------------------------------------------------
