@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 import anyio
 from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
@@ -139,7 +140,7 @@ def _query_chars(query: str) -> int:
     return len(unicodedata.normalize("NFC", query))
 
 
-def _check_values(params: Any, names: tuple[str, ...]) -> None:
+def _check_values(params: QueryParams, names: tuple[str, ...]) -> None:
     """Each parameter at most once (repeatable filters at most MAX_FILTER_VALUES
     times), each value at most MAX_VALUE_CHARS characters."""
     for name in names:
@@ -453,8 +454,10 @@ def openapi_description(writable: bool = False) -> dict[str, Any]:
     def param(name: str, kind: str, about: str, *, array: bool = False,
               where: str = "query", required: bool = False) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": kind}
+        if kind == "string" and where == "query":
+            schema["maxLength"] = MAX_VALUE_CHARS
         if array:
-            schema = {"type": "array", "items": schema}
+            schema = {"type": "array", "items": schema, "maxItems": MAX_FILTER_VALUES}
         return {"name": name, "in": where, "required": required, "description": about,
                 "schema": schema, **({"explode": True} if array else {})}
 
@@ -477,11 +480,11 @@ def openapi_description(writable: bool = False) -> dict[str, Any]:
                 param("facets", "boolean", "Also count matches by year, source, place"),
                 param("exact", "boolean", "No corrections, accents or acronyms"),
             ],
-            "responses": {"200": ok, "400": error}}},
+            "responses": {"200": ok, "400": error, "414": error}}},
         f"{API}/suggest": {"get": {
             "summary": "A better form of a query (accents restored, typos corrected)",
             "parameters": [param("q", "string", "The query", required=True)],
-            "responses": {"200": ok, "400": error}}},
+            "responses": {"200": ok, "400": error, "414": error}}},
         f"{API}/documents/{{id}}": {"get": {
             "summary": "A stored document", "parameters": [doc_id],
             "responses": {"200": ok, "404": error}}},

@@ -178,6 +178,11 @@ def test_openapi_describes_every_read_endpoint(client: TestClient) -> None:
     names = [p["name"] for p in spec["paths"]["/api/v1/search"]["get"]["parameters"]]
     assert names == ["q", "limit", "offset", "since", "until", "source", "place", "cites",
                      "sort", "facets", "exact"]
+    q, *_, source = spec["paths"]["/api/v1/search"]["get"]["parameters"][:6]
+    assert q["schema"] == {"type": "string", "maxLength": 1000}
+    assert source["schema"] == {"type": "array", "maxItems": 100,
+                                "items": {"type": "string", "maxLength": 1000}}
+    assert sorted(spec["paths"]["/api/v1/search"]["get"]["responses"]) == ["200", "400", "414"]
 
 
 def test_a_library_error_is_a_json_500_with_its_message(index_path: Path) -> None:
