@@ -188,6 +188,7 @@ def index(index_path: Path | str, overwrite: bool, sync: bool, dask_scheduler: s
                 index_path, sources, overwrite=overwrite, sync=sync,
                 lock_timeout=lock_timeout, on_document=bar.update,
             )
+            bar.refresh()  # updates are drawn at most ten times a second: draw the last
     for where, why in report.repaired:
         click.echo(_printable(f"repaired {where}: {why}"), err=True)
     for where, why in report.skipped:
