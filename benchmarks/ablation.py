@@ -26,7 +26,11 @@ from common import COLLECTIONS, collection_docs, collection_queries, sample
 VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("default", {}),
     ("no adjacency bonus", {"adjacent_weight": 0.0}),
-    ("adjacency bonus ×2", {"adjacent_weight": 1.0}),
+    ("adjacency bonus ×2", {"adjacent_weight": 0.5}),
+    ("no pair term", {"pair_weight": 0.0}),
+    ("no adjacency at all (bonus, pair)", {"adjacent_weight": 0.0, "pair_weight": 0.0}),
+    ("former default: bonus 0.5, no pair term", {"adjacent_weight": 0.5, "pair_weight": 0.0}),
+    ("pair term ×2.5", {"pair_weight": 1.0}),
     ("any syllable finds (not whole words)", {"find_by_words": False}),
     ("compound words score too (0.3)", {"word_weight": 0.3}),
     ("all-words bonus (0.3)", {"all_words_weight": 0.3}),

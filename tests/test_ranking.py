@@ -98,17 +98,21 @@ PROXIMITY_DOCS = [
 @pytest.mark.parametrize(
     ("ranking", "expected"),
     [
-        (replace(DEFAULT_RANKING, adjacent_weight=0.0), ["apart", "together"]),
+        (replace(DEFAULT_RANKING, adjacent_weight=0.0, pair_weight=0.0), ["apart", "together"]),
+        # Either feature does it on its own, given weight enough.
+        (replace(DEFAULT_RANKING, adjacent_weight=0.5, pair_weight=0.0), ["together", "apart"]),
+        (replace(DEFAULT_RANKING, adjacent_weight=0.0, pair_weight=1.0), ["together", "apart"]),
         (DEFAULT_RANKING, ["together", "apart"]),
     ],
-    ids=["without adjacency", "default"],
+    ids=["without adjacency", "adjacency bonus alone", "pair term alone", "default"],
 )
+@pytest.mark.parametrize("query", ["cầu sông", "cau song"])
 def test_syllables_adjacent_in_the_query_rank_first_when_adjacent_in_the_text(
-    tmp_path: Path, ranking: Ranking, expected: list[str]
+    tmp_path: Path, ranking: Ranking, expected: list[str], query: str
 ):
     with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
         ix.add(PROXIMITY_DOCS)
-        assert ids(ix.search("cầu sông", exact=True)) == expected
+        assert ids(ix.search(query, exact=True)) == expected
 
 
 def test_title_weight_is_the_rankings(tmp_path: Path):
