@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,13 @@ VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
 )
 
 
-def run(index_dir: Path, queries: int, save: Path | None = None) -> dict[str, Any]:
-    """Every variant in turn (``save``: the figures so far are written there after
-    each, so a run cut short keeps what it measured)."""
+def run(
+    index_dir: Path, queries: int, save: Path | None = None,
+    only: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Every variant in turn, or those labelled in ``only`` (the default row always),
+    (``save``: the figures so far are written there after each, so a run cut short
+    keeps what it measured)."""
     from danvan_search import DEFAULT_RANKING, SearchIndex
 
     result: dict[str, Any] = {"queries": queries, "default": repr(DEFAULT_RANKING),
@@ -62,6 +67,8 @@ def run(index_dir: Path, queries: int, save: Path | None = None) -> dict[str, An
             with engines.make("danvan", kept) as engine:
                 engine.build(collection_docs(name))
     for label, changes in VARIANTS:
+        if only is not None and label != "default" and label not in only:
+            continue
         config = replace(DEFAULT_RANKING, **changes)
         row: dict[str, Any] = {"changes": changes}
         for name in COLLECTIONS:
@@ -109,8 +116,14 @@ def main() -> None:
     parser.add_argument("--index-dir", required=True, help="danvan-search's indexes")
     parser.add_argument("--queries", type=int, default=300, help="questions per collection")
     parser.add_argument("--json", help="also write the raw figures to this file")
+    parser.add_argument("--only", help="only these variants (labels, separated by ';')")
     args = parser.parse_args()
-    result = run(Path(args.index_dir), args.queries, Path(args.json) if args.json else None)
+    only = [label.strip() for label in args.only.split(";")] if args.only else None
+    unknown = set(only or ()) - {label for label, _ in VARIANTS}
+    if unknown:
+        parser.error(f"no such variant: {', '.join(sorted(unknown))}")
+    result = run(Path(args.index_dir), args.queries, Path(args.json) if args.json else None,
+                 only)
     print(markdown(result))
 
 
