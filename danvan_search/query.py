@@ -332,7 +332,7 @@ class _Builder:
                          for s, finds in dict.fromkeys(syllables) if finds]
                 if len(every) > 1:
                     scoring.append(wq.And(every, boost=ranking.all_words_weight))
-            if ranking.adjacent_weight or ranking.pair_weight:
+            if ranking.adjacent_weight or ranking.pair_weight or ranking.unaccented_pair_weight:
                 for (left, left_finds), (right, right_finds) in pairwise(syllables):
                     if left_finds and right_finds:
                         scoring.extend(self.adjacent(left, right, accented))
@@ -343,22 +343,30 @@ class _Builder:
     def adjacent(self, left: str, right: str, accented: bool) -> list[wq.Query]:
         """Two syllables next to each other in the query, next to each other in the body
         (found by the pair term, no positions read): their own scores again, weighing
-        ``adjacent_weight``, and the pair scored as a term of its own (``pair_weight``)."""
+        ``adjacent_weight``, and the pair scored as a term of its own (``pair_weight``,
+        or ``unaccented_pair_weight`` for a pair typed without accents)."""
         ranking = self.ranking
-        streams = [(exact_term, 0)] if accented else [(folded_term, 1)]
-        clauses: list[wq.Query] = []
-        for to_term, stream in streams:
-            field, pair_field = STREAM_FIELDS["body"][stream], PAIR_FIELDS["body"][stream]
-            terms = (to_term(left), to_term(right))
-            pair = wq.Term(pair_field, " ".join(terms))
-            if ranking.adjacent_weight:
-                words = wq.And([wq.Term(field, t, boost=ranking.adjacent_weight) for t in terms])
-                clauses.append(wq.Require(words, pair))
-            if ranking.pair_weight:
-                clauses.append(pair.with_boost(ranking.pair_weight))
-        if accented and self.plain_docs:
+        if not accented:
+            return self._adjacent(left, right, 1, ranking.unaccented_pair_weight)
+        clauses = self._adjacent(left, right, 0, ranking.pair_weight)
+        if self.plain_docs:
             # In documents written without diacritics, the folded pair stands in.
-            clauses += [wq.Require(c, _PLAIN) for c in self.adjacent(left, right, False)]
+            clauses += [wq.Require(c, _PLAIN)
+                        for c in self._adjacent(left, right, 1, ranking.pair_weight)]
+        return clauses
+
+    def _adjacent(self, left: str, right: str, stream: int, pair_weight: float) -> list[wq.Query]:
+        to_term = folded_term if stream else exact_term
+        field, pair_field = STREAM_FIELDS["body"][stream], PAIR_FIELDS["body"][stream]
+        terms = (to_term(left), to_term(right))
+        pair = wq.Term(pair_field, " ".join(terms))
+        clauses: list[wq.Query] = []
+        if self.ranking.adjacent_weight:
+            weight = self.ranking.adjacent_weight
+            clauses.append(wq.Require(wq.And([wq.Term(field, t, boost=weight) for t in terms]),
+                                      pair))
+        if pair_weight:
+            clauses.append(pair.with_boost(pair_weight))
         return clauses
 
     def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[wq.Query]:

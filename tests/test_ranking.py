@@ -4,7 +4,6 @@ change, and what snippets show for acronyms."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -98,10 +97,13 @@ PROXIMITY_DOCS = [
 @pytest.mark.parametrize(
     ("ranking", "expected"),
     [
-        (replace(DEFAULT_RANKING, adjacent_weight=0.0, pair_weight=0.0), ["apart", "together"]),
+        (Ranking(adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=0.0),
+         ["apart", "together"]),
         # Either feature does it on its own, given weight enough.
-        (replace(DEFAULT_RANKING, adjacent_weight=0.5, pair_weight=0.0), ["together", "apart"]),
-        (replace(DEFAULT_RANKING, adjacent_weight=0.0, pair_weight=1.0), ["together", "apart"]),
+        (Ranking(adjacent_weight=0.5, pair_weight=0.0, unaccented_pair_weight=0.0),
+         ["together", "apart"]),
+        (Ranking(adjacent_weight=0.0, pair_weight=1.0, unaccented_pair_weight=1.0),
+         ["together", "apart"]),
         (DEFAULT_RANKING, ["together", "apart"]),
     ],
     ids=["without adjacency", "adjacency bonus alone", "pair term alone", "default"],
@@ -110,6 +112,17 @@ PROXIMITY_DOCS = [
 def test_syllables_adjacent_in_the_query_rank_first_when_adjacent_in_the_text(
     tmp_path: Path, ranking: Ranking, expected: list[str], query: str
 ):
+    with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
+        ix.add(PROXIMITY_DOCS)
+        assert ids(ix.search(query, exact=True)) == expected
+
+
+@pytest.mark.parametrize(("query", "expected"), [("cau song", ["together", "apart"]),
+                                               ("cầu sông", ["apart", "together"])])
+def test_the_unaccented_pair_weight_weighs_pairs_typed_without_accents_only(
+    tmp_path: Path, query: str, expected: list[str]
+):
+    ranking = Ranking(adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=1.0)
     with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
         ix.add(PROXIMITY_DOCS)
         assert ids(ix.search(query, exact=True)) == expected
