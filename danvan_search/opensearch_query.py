@@ -4,11 +4,12 @@ The same parse (:func:`~danvan_search.query.parse_query`), the same split of fre
 into the words the index holds, and the same ranking features
 (:class:`~danvan_search.ranking.Ranking`): BM25 over the query's syllables in title and
 body (exact stream for words typed with accents, folded for words typed without), found
-by whole words, plus a bonus for syllables adjacent in the query found adjacent in the
-body. What the embedded index reads term by term from its files is asked of the cluster
-once per query (:func:`lexicon_request`): how many documents hold each run of query
-syllables, as a word or as syllables, which is what the split and the choice between a
-word and a phrase need.
+by whole words, plus, for syllables adjacent in the query found adjacent in the body,
+a bonus and the pair scored as a term of its own (the pair fields). What the embedded
+index reads term by term from its files is asked of the cluster once per query
+(:func:`lexicon_request`): how many documents hold each run of query syllables, as a word
+or as syllables, and each pair of adjacent ones, which is what the split, the choice
+between a word and a phrase, and the weight of each term need.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from .assist import Acronyms
 from .filters import Filters, filter_value
 from .metadata import normalize_code
 from .normalization import has_diacritics
-from .opensearch_schema import count_field, join_word, syllable_field, word_field
+from .opensearch_schema import (
+    count_field,
+    join_pair,
+    join_word,
+    pair_field,
+    syllable_field,
+    word_field,
+)
 from .query import MAX_WORD_SYLLABLES, UNSEEN_COUNT, Clause, ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
@@ -99,6 +107,9 @@ def lexicon_request(
             _, terms = _terms(clause.text, accented)
             for kind in streams:
                 kind_terms = terms if kind == stream else [folded_term(t) for t in terms]
+                # Each two adjacent syllables, as the pair a free word clause scores.
+                for left, right in pairwise(kind_terms):
+                    keys[(pair_field("body", kind), join_pair(left, right))] = None
                 for start in range(len(kind_terms)):
                     for end in range(start + 1, min(len(kind_terms), start + MAX_WORD_SYLLABLES)
                                      + 1):
@@ -122,8 +133,10 @@ def lexicon_request(
     aggs: Query = {
         "plain": {"filter": {"term": {PLAIN_FIELD: PLAIN_MARK}}},
         "fields": {"filters": {"filters": {
-            syllable_field(name, kind): {"exists": {"field": syllable_field(name, kind)}}
-            for name in TEXT_FIELDS for kind in ("exact", "folded")
+            field: {"exists": {"field": field}}
+            for kind in ("exact", "folded")
+            for field in [*(syllable_field(name, kind) for name in TEXT_FIELDS),
+                          pair_field("body", kind)]
         }}},
         **{f"total_{kind}": {"sum": {"field": count_field(kind)}}
            for kind in ("exact", "folded")},
@@ -290,15 +303,39 @@ class _Builder:
                 ))
         finding.extend(self.acronym_clauses(words, fields))
         syllables = [s for w in words for s in w]
-        if 1 < len(syllables) <= ranking.max_proximity_syllables and ranking.adjacent_weight:
+        if (1 < len(syllables) <= ranking.max_proximity_syllables
+                and (ranking.adjacent_weight or ranking.pair_weight)):
             for left, right in pairwise(syllables):
-                pair = self.phrase([left, right], accented, ("body",))
-                scoring.append(_or([pair], boost=ranking.adjacent_weight))
+                scoring.extend(self.adjacent(left, right, accented))
         if not finding:
             return _or(scoring)
         if not scoring:
             return _or(finding)
         return {"bool": {"must": [_or(finding)], "should": scoring}}
+
+    def adjacent(self, left: str, right: str, accented: bool) -> list[Query]:
+        """Two syllables next to each other in the query, next to each other in the body
+        (found by the pair term, no positions read; the query module's ``adjacent``):
+        their own scores again, weighing ``adjacent_weight``, and the pair scored as a
+        term of its own (``pair_weight``: BM25 over the pair field, with the pair's own
+        document frequency and the field's own lengths)."""
+        ranking = self.ranking
+        stream = _stream(accented)
+        to_term = exact_term if accented else folded_term
+        field = pair_field("body", stream)
+        pair = join_pair(to_term(left), to_term(right))
+        clauses: list[Query] = []
+        if ranking.adjacent_weight:
+            both = [_or(self.stream_clause("body", stream, (s,), ranking.adjacent_weight,
+                                           known_only=False))
+                    for s in (left, right)]
+            clauses.append({"bool": {"must": both, "filter": [{"term": {field: pair}}]}})
+        if ranking.pair_weight:
+            clauses.append(self.sequence(field, [pair], ranking.pair_weight))
+        if accented and self.plain_docs:
+            # In documents written without diacritics, the folded pair stands in.
+            clauses += [_plain_only(c) for c in self.adjacent(left, right, False)]
+        return clauses
 
     def acronym_clauses(self, words: list[tuple[str, ...]], fields: Sequence[str]) -> list[Query]:
         """An acronym also finds what it stands for, and an expansion its acronym."""

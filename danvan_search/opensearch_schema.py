@@ -12,7 +12,12 @@ the way they share one in the embedded index. Each text field therefore has:
 * ``<name>_wx`` / ``<name>_wf``: its words of several syllables and their sub-spans,
   joined by ``_`` (``dân_vận_khéo``), and the parts of hyphenated words (``covid`` of
   ``covid-19``), without positions: what splitting a query into words and matching a
-  word the segmenter found look up.
+  word the segmenter found look up;
+* ``<name>_px`` / ``<name>_pf``: each two syllables next to each other
+  (:func:`~danvan_search.analysis.pair_tuples`, as the embedded index's pair fields),
+  one token each, with frequencies and the field's length (its number of pairs) but no
+  positions: syllables adjacent in a query are found, and the pair scored by BM25, as
+  in the embedded index.
 
 The stored document (original title and body, metadata) stays in ``_source`` under
 ``doc``; the token strings are left out of ``_source`` (they can always be made again
@@ -25,7 +30,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import __version__
-from .analysis import ANALYSIS_VERSION, Analysis, StreamKind, _parts, analyze, term_function
+from .analysis import (
+    ANALYSIS_VERSION,
+    Analysis,
+    StreamKind,
+    _parts,
+    analyze,
+    pair_tuples,
+    term_function,
+)
 from .documents import Document
 from .filters import filter_value, place_filter_names
 from .metadata import normalize_code
@@ -35,9 +48,14 @@ from .schema import FORMAT_VERSION, PLAIN_MARK, TEXT_FIELDS
 
 #: Bump when the mapping or the token strings change: an index of another version is
 #: refused when opened (its terms would no longer match queries).
-OPENSEARCH_FORMAT_VERSION = 1
+OPENSEARCH_FORMAT_VERSION = 2
 #: Joins the syllables of a word into one token (a token holds no space).
 WORD_JOINER = "_"
+#: Joins the two syllables of a pair into one token: U+2060 WORD JOINER, which no term
+#: holds (:func:`~danvan_search.normalization.clean_text` removes it from the text and
+#: from every term) and which OpenSearch's ``whitespace`` analyzer does not split at.
+#: ``_`` would not do: syllables may hold it ("a_b c" and "a b_c" would give one token).
+PAIR_JOINER = "\u2060"
 STREAMS: dict[StreamKind, str] = {"exact": "x", "folded": "f"}
 
 
@@ -49,6 +67,10 @@ def word_field(name: str, stream: StreamKind) -> str:
     return f"{name}_w{STREAMS[stream]}"
 
 
+def pair_field(name: str, stream: StreamKind) -> str:
+    return f"{name}_p{STREAMS[stream]}"
+
+
 def count_field(stream: StreamKind) -> str:
     """A per-document number: its distinct syllable and word terms, over both text
     fields (summed over the index, the denominator of the query's word model)."""
@@ -57,7 +79,7 @@ def count_field(stream: StreamKind) -> str:
 
 def stream_fields() -> list[str]:
     return [field(name, stream) for name in TEXT_FIELDS for stream in STREAMS
-            for field in (syllable_field, word_field)]
+            for field in (syllable_field, word_field, pair_field)]
 
 
 def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
@@ -66,6 +88,9 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
     # Matched and counted, never scored or phrased: no positions, no norms.
     counted = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
                "norms": False, "similarity": "danvan"}
+    # Scored like a word, never part of a phrase: frequencies and norms, no positions.
+    pairs = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
+             "similarity": "danvan"}
     properties: dict[str, Any] = {
         "id": {"type": "keyword"},
         "content_hash": {"type": "keyword"},
@@ -85,6 +110,7 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
         for name in TEXT_FIELDS:
             properties[syllable_field(name, stream)] = positional
             properties[word_field(name, stream)] = counted
+            properties[pair_field(name, stream)] = pairs
     b = {"title": ranking.title_b, "body": ranking.body_b}
     if len(set(b.values())) > 1:  # one similarity serves both fields
         raise ValueError("the OpenSearch backend needs one b for title and body")
@@ -134,6 +160,19 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[str, str, int
     return " ".join(syllables), " ".join(words), distinct
 
 
+def pair_string(analysis: Analysis, stream: StreamKind) -> str:
+    """The pairs of adjacent syllables of one analysed text, in one stream, as
+    whitespace-separated tokens: the terms of the embedded index's pair field, each
+    joined by :data:`PAIR_JOINER` (so the field's length is its number of pairs, as
+    Whoosh counts it)."""
+    # A pair term is "left right", and neither syllable holds a space.
+    return " ".join(term.replace(" ", PAIR_JOINER) for term, *_ in pair_tuples(analysis, stream))
+
+
+def join_pair(left: str, right: str) -> str:
+    return f"{left}{PAIR_JOINER}{right}"
+
+
 def _spans(terms: list[str]) -> Iterable[str]:
     """A word's multi-syllable sub-spans (see ``analysis.MAX_SUBSPAN_SYLLABLES``) and
     itself, joined into single tokens."""
@@ -163,6 +202,9 @@ def document_source(doc: Document, digest: str) -> dict[str, Any]:
             syllables, words, distinct = token_strings(analysis, stream)
             source[syllable_field(name, stream)] = syllables
             source[word_field(name, stream)] = words
+            pairs = pair_string(analysis, stream)
+            if pairs:  # a field without a token: no norm, not counted with the field
+                source[pair_field(name, stream)] = pairs
             counts[stream] += distinct
     for stream, count in counts.items():
         source[count_field(stream)] = count
