@@ -304,7 +304,8 @@ class _Builder:
         finding.extend(self.acronym_clauses(words, fields))
         syllables = [s for w in words for s in w]
         if (1 < len(syllables) <= ranking.max_proximity_syllables
-                and (ranking.adjacent_weight or ranking.pair_weight)):
+                and (ranking.adjacent_weight or ranking.pair_weight
+                     or ranking.unaccented_pair_weight)):
             for left, right in pairwise(syllables):
                 scoring.extend(self.adjacent(left, right, accented))
         if not finding:
@@ -317,8 +318,20 @@ class _Builder:
         """Two syllables next to each other in the query, next to each other in the body
         (found by the pair term, no positions read; the query module's ``adjacent``):
         their own scores again, weighing ``adjacent_weight``, and the pair scored as a
-        term of its own (``pair_weight``: BM25 over the pair field, with the pair's own
-        document frequency and the field's own lengths)."""
+        term of its own (``pair_weight``, ``unaccented_pair_weight`` for a pair typed
+        without accents: BM25 over the pair field, with the pair's own document
+        frequency and the field's own lengths)."""
+        ranking = self.ranking
+        if not accented:
+            return self._adjacent(left, right, False, ranking.unaccented_pair_weight)
+        clauses = self._adjacent(left, right, True, ranking.pair_weight)
+        if self.plain_docs:
+            # In documents written without diacritics, the folded pair stands in.
+            clauses += [_plain_only(c)
+                        for c in self._adjacent(left, right, False, ranking.pair_weight)]
+        return clauses
+
+    def _adjacent(self, left: str, right: str, accented: bool, pair_weight: float) -> list[Query]:
         ranking = self.ranking
         stream = _stream(accented)
         to_term = exact_term if accented else folded_term
@@ -330,11 +343,8 @@ class _Builder:
                                            known_only=False))
                     for s in (left, right)]
             clauses.append({"bool": {"must": both, "filter": [{"term": {field: pair}}]}})
-        if ranking.pair_weight:
-            clauses.append(self.sequence(field, [pair], ranking.pair_weight))
-        if accented and self.plain_docs:
-            # In documents written without diacritics, the folded pair stands in.
-            clauses += [_plain_only(c) for c in self.adjacent(left, right, False)]
+        if pair_weight:
+            clauses.append(self.sequence(field, [pair], pair_weight))
         return clauses
 
     def acronym_clauses(self, words: list[tuple[str, ...]], fields: Sequence[str]) -> list[Query]:

@@ -68,7 +68,7 @@ def both_rankings(os_seeds: Any, opensearch_cluster: Any,
     weight: the same indexes serve them all)."""
     opened: dict[float, tuple[Any, Any]] = {}
     for weight in PAIR_WEIGHTS:
-        ranking = replace(DEFAULT_RANKING, pair_weight=weight)
+        ranking = replace(DEFAULT_RANKING, pair_weight=weight, unaccented_pair_weight=weight)
         opened[weight] = (
             SearchIndex.open(seeds_index_path, ranking=ranking),
             SearchIndex.open(cluster_location(opensearch_cluster, "seeds"), ranking=ranking),
@@ -131,7 +131,8 @@ def test_pairs_in_documents_written_without_diacritics(opensearch_cluster: Any,
         {"id": "apart", "body": "Người dân đi vận động, dân làng vận chuyển hàng về làng."},
     ]
     location = cluster_location(opensearch_cluster, "pairs")
-    rankings = [replace(DEFAULT_RANKING, pair_weight=w) for w in (0.0, 0.5)]
+    rankings = [replace(DEFAULT_RANKING, pair_weight=w, unaccented_pair_weight=w)
+                for w in (0.0, 0.5)]
     with SearchIndex.create(tmp_path / "ix") as ix:
         ix.add(docs)
     with SearchIndex.create(location) as ix:
