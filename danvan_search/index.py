@@ -58,6 +58,7 @@ from .schema import (
     STREAM_FIELDS,
     build_schema,
     document_bytes,
+    document_record,
     index_metadata,
 )
 from .searching import SearchResults, Sort, StoredDocument, run_search
@@ -803,18 +804,5 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
     if doc.cites:
         fields["cites"] = ",".join(filter_value(normalize_code(c)) for c in doc.cites)
         fields["cite_codes"] = ",".join(normalize_code(c) for c in doc.cites)
-    fields["doc"] = document_bytes({
-        "id": doc.id,
-        "title": doc.title,
-        "body": doc.body,
-        "date": doc.iso_date,
-        "source": doc.source,
-        "url": doc.url,
-        "author": doc.author,
-        "places": list(doc.places),
-        "cites": list(doc.cites),
-        "extra": dict(doc.extra),
-        "raw": doc.raw,
-        "content_hash": digest,
-    })
+    fields["doc"] = document_bytes(document_record(doc, digest))
     return fields

@@ -44,7 +44,7 @@ from .filters import filter_value, place_filter_names
 from .metadata import normalize_code
 from .normalization import written_without_diacritics
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import FORMAT_VERSION, PLAIN_MARK, TEXT_FIELDS
+from .schema import FORMAT_VERSION, PLAIN_MARK, TEXT_FIELDS, document_record
 
 #: Bump when the mapping or the token strings change: an index of another version is
 #: refused when opened (its terms would no longer match queries).
@@ -222,18 +222,5 @@ def document_source(doc: Document, digest: str) -> dict[str, Any]:
     if doc.cites:
         source["cites"] = [filter_value(normalize_code(c)) for c in doc.cites]
         source["cite_codes"] = [normalize_code(c) for c in doc.cites]
-    source["doc"] = {
-        "id": doc.id,
-        "title": doc.title,
-        "body": doc.body,
-        "date": doc.iso_date,
-        "source": doc.source,
-        "url": doc.url,
-        "author": doc.author,
-        "places": list(doc.places),
-        "cites": list(doc.cites),
-        "extra": dict(doc.extra),
-        "raw": doc.raw,
-        "content_hash": digest,
-    }
+    source["doc"] = document_record(doc, digest)
     return source

@@ -19,6 +19,7 @@ from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from .analysis import ANALYSIS_VERSION, StreamKind, analyze, pair_tuples, term_tuples
+from .documents import Document
 
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
@@ -139,6 +140,24 @@ def index_metadata() -> dict[str, int]:
 
 
 # --- stored documents ---------------------------------------------------------------------
+
+
+def document_record(doc: Document, digest: str) -> dict[str, Any]:
+    """Everything kept of a document to show it again (both backends keep this)."""
+    return {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "date": doc.iso_date,
+        "source": doc.source,
+        "url": doc.url,
+        "author": doc.author,
+        "places": list(doc.places),
+        "cites": list(doc.cites),
+        "extra": dict(doc.extra),
+        "raw": doc.raw,
+        "content_hash": digest,
+    }
 
 
 def document_bytes(document: Mapping[str, Any]) -> bytes:
