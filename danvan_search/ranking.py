@@ -53,10 +53,12 @@ class Ranking:
     #: a word typed without accents needs most: "benh nhan" is rarer than "benh").
     pair_weight: float = 0.4
     #: The pair's weight in a query typed without accents: a folded syllable stands for
-    #: several words ("ban": bàn, bán, bạn), and the syllable next to it tells which, so
-    #: the pair says more than with accents. 0.6 against 0.4, unaccented MRR@10: ViNewsQA
-    #: +0.026, ViCoV19QA +0.005, ViQuAD 0.000, headlines -0.001 (150 questions each).
-    unaccented_pair_weight: float = 0.6
+    #: several words ("ban": bàn, bán, bạn) and its neighbour tells which, so the pair
+    #: might say more than with accents. Measured at 0.6 against 0.4 on three samples of
+    #: 150 questions, unaccented MRR@10: ViNewsQA +0.012 to +0.026 and ViCoV19QA +0.003
+    #: to +0.006, but headlines -0.001 and -0.013 and ViQuAD -0.006 to +0.003: no gain
+    #: on all four, so it weighs what a pair typed with accents does.
+    unaccented_pair_weight: float = 0.4
     #: Every finding word of the query present (a bonus proportional to the words'
     #: own scores).
     all_words_weight: float = 0.0
