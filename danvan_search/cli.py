@@ -410,22 +410,71 @@ def show(index_path: Path, raw: bool, as_json: bool, doc_id: str) -> None:
 
 @main.command()
 @INDEX_OPTION
-def stats(index_path: Path) -> None:
-    """Show what the index holds: size, and its largest facets.
+@click.option("--sizes", is_flag=True,
+              help="Also show where the bytes go: by kind of file, and per field.")
+def stats(index_path: Path, sizes: bool) -> None:
+    """Show what the index holds: size, segments, and its largest facets.
 
     \b
     Example:
-        danvan-search stats --index indexes/news
+        danvan-search stats --index indexes/news --sizes
     """
     from .index import SearchIndex
 
     with SearchIndex.open(index_path) as ix:
+        if sizes and not hasattr(ix, "sizes"):
+            _fail(f"--sizes reads the files of an index on this machine, not {index_path}")
         info, facets = ix.stats(), ix.facets()
+        breakdown = ix.sizes() if sizes else None
     click.echo(f"index:     {info.path}")
     click.echo(f"documents: {info.documents}")
     click.echo(f"size:      {info.size_bytes / 1e6:.1f} MB")
+    if getattr(info, "segments", 0):  # (an index on a cluster has shards instead)
+        click.echo(f"segments:  {info.segments}")
     click.echo(f"format:    {info.format_version} (analysis {info.analysis_version})")
+    if breakdown is not None:
+        _print_sizes(breakdown, info.size_bytes)
     _print_facets(facets)
+
+
+def _print_sizes(sizes: Any, total: int) -> None:
+    click.echo("\nfiles:")
+    for kind, size in sorted(sizes.files.items(), key=lambda item: (-item[1], item[0])):
+        click.echo(f"  {kind:28} {size / 1e6:9.2f} MB {size / max(total, 1):6.1%}")
+    click.echo("\nfields:          terms   dictionary MB   postings MB")
+    fields = sorted(sizes.fields.items(),
+                    key=lambda item: (-(item[1]["dictionary"] + item[1]["postings"]), item[0]))
+    for name, entry in fields:
+        click.echo(f"  {name:14} {entry['terms']:>9,} {entry['dictionary'] / 1e6:15.2f} "
+                   f"{entry['postings'] / 1e6:13.2f}")
+
+
+@main.command()
+@INDEX_OPTION
+@LOCK_TIMEOUT_OPTION
+@QUIET_OPTION
+def optimize(index_path: Path, lock_timeout: float, quiet: bool) -> None:
+    """Merge the index's segments into one (commits already merge some as it grows).
+
+    Rewrites the whole index: minutes for tens of thousands of articles. Searches go
+    on meanwhile; another writer waits.
+
+    \b
+    Example:
+        danvan-search optimize --index indexes/news
+    """
+    from .index import SearchIndex
+
+    with SearchIndex.open(index_path, lock_timeout=lock_timeout) as ix:
+        if not hasattr(ix, "optimize"):
+            _fail(f"{index_path} is on a cluster, which merges its own segments")
+        before = ix.optimize()
+    if quiet:
+        return
+    if before > 1:
+        click.echo(f"{index_path}: {before} segments merged into 1")
+    else:
+        click.echo(f"{index_path}: nothing to merge")
 
 
 @main.command()

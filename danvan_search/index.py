@@ -65,7 +65,10 @@ from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import (
     WorkerFailed,
     create_index,
+    field_sizes,
+    file_sizes,
     has_index,
+    merge_everything,
     open_index,
     open_writer,
     remove_uncommitted,
@@ -127,6 +130,19 @@ class IndexStats:
     size_bytes: int
     format_version: int
     analysis_version: int
+    #: Segments of the index (each adding run writes one or a few; see
+    #: :meth:`SearchIndex.optimize`).
+    segments: int = 0
+
+
+@dataclass(frozen=True)
+class IndexSizes:
+    """Where an index's bytes go (:meth:`SearchIndex.sizes`)."""
+
+    #: Bytes on disk by kind of file (postings, term dictionary, each column...).
+    files: Mapping[str, int]
+    #: Per indexed field: ``terms``, ``dictionary`` bytes, ``postings`` bytes.
+    fields: Mapping[str, Mapping[str, int]]
 
 
 class SearchIndex:
@@ -289,7 +305,7 @@ class SearchIndex:
     # --- writing ---------------------------------------------------------------------
 
     @contextmanager
-    def _writing(self, procs: int = 1) -> Iterator[_Batch]:
+    def _writing(self, procs: int = 1, merge: Any = None) -> Iterator[_Batch]:
         """A writer that commits what the block wrote when it ends, if it wrote anything
         (otherwise no new generation), and cancels on any error or interrupt."""
         if self._readings.closed:
@@ -316,6 +332,8 @@ class SearchIndex:
             ix = open_index(self.path, build_schema(), for_writing=True)
             try:
                 writer = open_writer(ix, procs, _lk=False, **options)
+                if merge is not None:
+                    writer.mergetype = merge
             except OSError as error:
                 remove_uncommitted(ix.storage, ix.schema, ix.indexname)
                 raise self._write_error(error) from error
@@ -573,6 +591,25 @@ class SearchIndex:
             batch.changed = deleted > 0
         return deleted
 
+    @_read_safely
+    def optimize(self) -> int:
+        """Merge every segment into one (documents deleted or replaced are dropped on
+        the way); return how many segments there were.
+
+        Commits merge segments on their own (a few per tier of size, see
+        :func:`danvan_search.segments.segments_to_merge`), so an index written in many
+        runs stays fast to search; this merges what is left, at the cost of rewriting
+        the whole index (minutes for tens of thousands of articles). Searchers keep
+        reading the segments they opened until their next query.
+        """
+        with self._writing(merge=merge_everything) as batch:
+            before = len(batch.writer.segments)
+            # A single segment is rewritten only to drop deleted documents.
+            batch.changed = before > 1 or any(
+                s.has_deletions() for s in batch.writer.segments
+            )
+        return before
+
     def _known_hashes(self) -> dict[str, str]:
         with self._ix.reader() as reader:
             if reader.doc_count() == 0:
@@ -625,8 +662,19 @@ class SearchIndex:
     def stats(self) -> IndexStats:
         meta = index_metadata()
         size = sum(p.stat().st_size for p in self.path.iterdir() if p.is_file())
-        return IndexStats(self.path, len(self), size, meta["format_version"],
-                          meta["analysis_version"])
+        with self._readings.borrow() as reading:
+            documents = reading.searcher.doc_count()
+        segments = len(self._ix._segments())
+        return IndexStats(self.path, documents, size, meta["format_version"],
+                          meta["analysis_version"], segments)
+
+    @_read_safely
+    def sizes(self) -> IndexSizes:
+        """Where the index's bytes go: by kind of file, and per field (terms, term
+        dictionary, postings). Reads every term once: seconds on a large index."""
+        with self._readings.borrow() as reading:
+            fields = field_sizes(reading.searcher.reader())
+        return IndexSizes(file_sizes(self.path), fields)
 
     @_read_safely
     def search(

@@ -32,7 +32,7 @@ from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.multiproc import MpWriter, SubWriterTask
-from whoosh.reading import IndexReader
+from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
@@ -42,6 +42,103 @@ from .storage import VerifiedIndex, is_temporary_file
 
 #: How often opening retries when commits keep replacing the generation it read.
 OPEN_ATTEMPTS = 100
+#: Merging: segments whose live documents number within a factor of SEGMENTS_PER_TIER
+#: of each other form a tier (those under MERGE_FLOOR documents all form the lowest);
+#: a tier that reaches SEGMENTS_PER_TIER segments is merged into one segment.
+SEGMENTS_PER_TIER = 8
+MERGE_FLOOR = 1000
+#: A segment with at least this share of its documents deleted is merged (rewritten
+#: without them) at the next commit.
+MERGE_DELETED_SHARE = 0.3
+
+
+def segments_to_merge(
+    counts: list[tuple[int, int]],
+    per_tier: int = SEGMENTS_PER_TIER,
+    floor: int = MERGE_FLOOR,
+    deleted_share: float = MERGE_DELETED_SHARE,
+) -> list[int]:
+    """Which segments a commit merges, given each one's (documents, of which live).
+
+    Whoosh's own policy merges only segments of a few dozen documents, so an index fed
+    in batches of a thousand grows a segment per batch and process, for ever, and every
+    query pays for each. Here segments form tiers by size, each tier
+    ``per_tier`` times the one below (log-structured merging, as Lucene's tiered
+    policy): a tier holding ``per_tier`` segments is merged into one segment of the
+    tier above. A document is rewritten once per tier it climbs, so the cost of adding
+    documents is O(log(n)) per document, and at most ``per_tier - 1`` segments stay in
+    each tier. Segments mostly deleted are merged too, so deleted documents do not
+    linger. Returns indexes into ``counts``.
+    """
+    chosen: set[int] = {
+        i for i, (total, live) in enumerate(counts)
+        if total and (total - live) >= deleted_share * total
+    }
+    tiers: dict[int, list[int]] = {}
+    for i, (_, live) in enumerate(counts):
+        if i in chosen:
+            continue
+        tier, size = 0, floor
+        while live >= size:
+            tier, size = tier + 1, size * per_tier
+        tiers.setdefault(tier, []).append(i)
+    # Merging a tier can fill the next one: carry upwards, as a counter does.
+    carried, previous = 0, None
+    for tier in sorted(tiers):
+        members = tiers[tier]
+        if previous is None or tier != previous + 1:
+            carried = 0
+        if len(members) + carried >= per_tier:
+            chosen.update(members)
+            carried = 1
+        else:
+            carried = 0
+        previous = tier
+    if len(chosen) == 1 and not any(counts[i][0] != counts[i][1] for i in chosen):
+        return []  # one whole segment: merging it would only copy it
+    return sorted(chosen)
+
+
+def tiered_merge(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy (called by a writer's commit with the index's segments):
+    merges the segments :func:`segments_to_merge` picks into the segment the writer is
+    writing, and returns those it keeps."""
+    counts = [(s.doc_count_all(), s.doc_count()) for s in segments]
+    chosen = set(segments_to_merge(counts))
+    for i in sorted(chosen):
+        _merge_into(writer, segments[i])
+    return [s for i, s in enumerate(segments) if i not in chosen]
+
+
+def merge_everything(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Whoosh merge policy: every segment into the one being written (optimizing)."""
+    for segment in segments:
+        _merge_into(writer, segment)
+    return []
+
+
+def _merge_into(writer: SegmentWriter, segment: Any) -> None:
+    """Copy a segment's live documents into the writer's segment.
+
+    Whoosh keeps each document's field length in one byte (on a log scale) and each
+    segment's exact total beside them; merging adds up the one-byte lengths, which
+    moves the average field length, and so every BM25 score, a little. The exact
+    totals are carried over instead (less the deleted documents' lengths, as stored),
+    so merging changes no score.
+    """
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        totals = writer.perdocwriter._fieldlengths
+        before = dict(totals)
+        writer.add_reader(reader)
+        deleted = [d for d in range(reader.doc_count_all()) if reader.is_deleted(d)]
+        for name in list(totals):
+            exact = reader.field_length(name) - sum(
+                reader.doc_field_length(d, name) for d in deleted
+            )
+            totals[name] = before.get(name, 0) + exact
+    finally:
+        reader.close()
 
 
 def has_index(path: Path) -> bool:
@@ -123,8 +220,11 @@ def open_writer(ix: FileIndex, procs: int, **options: Any) -> SegmentWriter:
         # The workers' own writers: no lock (the parent holds it), the same files.
         parent_only = {"batchsize", "_lk", "timeout", "delay"}
         options.setdefault("subargs", {k: v for k, v in options.items() if k not in parent_only})
-        return _ParallelWriter(ix, procs=procs, multisegment=True, **options)
-    return _Writer(ix, **options)
+        writer: SegmentWriter = _ParallelWriter(ix, procs=procs, multisegment=True, **options)
+    else:
+        writer = _Writer(ix, **options)
+    writer.mergetype = tiered_merge  # what commit() merges, unless told otherwise
+    return writer
 
 
 def remove_uncommitted(storage: FileStorage, schema: Schema, indexname: str) -> None:
@@ -304,3 +404,52 @@ class _ParallelWriter(MpWriter):
         self.jobqueue.cancel_join_thread()  # jobs nobody will read must not block exit
         self._check_state()
         _cancel(self)
+
+
+# --- where the bytes go -------------------------------------------------------------------
+
+#: Bytes of a term info before its postings' place (flags, weight, frequency, lengths,
+#: maximum weight, first and last document) and the place (offset, length) after it.
+_TERM_INFO_HEAD = 1 + 4 + 4 + 1 + 1 + 4 + 4 + 4
+_TERM_INFO_EXTENT = 8 + 4
+
+
+def field_sizes(reader: IndexReader) -> dict[str, dict[str, int]]:
+    """Per indexed field, over every segment: terms, bytes of the term dictionary
+    (keys and term infos, postings found once included) and bytes of postings in the
+    postings files. Reads every term's info once (seconds for a large index)."""
+    sizes: dict[str, dict[str, int]] = {}
+    for leaf, _ in reader.leaf_readers():
+        terms = getattr(leaf, "_terms", None)
+        table = getattr(terms, "_tindex", None)
+        if table is None:  # an empty index
+            continue
+        names = {number: name for name, number in terms._fieldmap.items()}
+        for key, value in table.items():
+            name = names.get(int.from_bytes(key[:2], "big"), "?")
+            entry = sizes.setdefault(name, {"terms": 0, "dictionary": 0, "postings": 0})
+            entry["terms"] += 1
+            entry["dictionary"] += len(key) + len(value)
+            if value[0] == 0 and len(value) >= _TERM_INFO_HEAD + _TERM_INFO_EXTENT:
+                start = _TERM_INFO_HEAD + 8
+                entry["postings"] += int.from_bytes(value[start : start + 4], "big",
+                                                    signed=True)
+    return sizes
+
+
+def file_sizes(folder: Path) -> dict[str, int]:
+    """Bytes on disk by kind of file: postings, term dictionaries, each column (the
+    stored documents, field lengths, ids...), and the rest."""
+    sizes: dict[str, int] = {}
+    for entry in folder.iterdir():
+        if not entry.is_file():
+            continue
+        name = entry.name
+        if name.startswith("MAIN_") and "." in name:
+            kind = name.split(".", 1)[1]
+            kind = {"pst": "postings (.pst)", "trm": "term dictionary (.trm)",
+                    "seg": "segment (.seg)"}.get(kind, kind)
+        else:
+            kind = "other"
+        sizes[kind] = sizes.get(kind, 0) + entry.stat().st_size
+    return sizes

@@ -217,9 +217,9 @@ def test_concurrent_readers_while_one_writer_adds(tmp_path: Path, monkeypatch):
         [("news", f"Dân vận khéo lần {round_}."), seed] for round_ in range(commits - 1)
     ]
     assert all(reader_saw == expected for reader_saw in seen)
-    # Whoosh merged the small segments away (deleting their files while readers had
-    # them) at these commits; the readers still read them.
-    assert rounds_deleting_files == 8
+    # Every commit after the first merged away the segment of the document it replaced
+    # (deleting its files while readers had them); the readers still read them.
+    assert rounds_deleting_files == commits - 1
     monkeypatch.undo()
     assert [hit.id for hit in ix.search("dân vận khéo lần")] == ["news", "seed"]
     ix.close()
