@@ -15,6 +15,9 @@ still reach the top: its score is bounded first by the scores of its words.
 
 from __future__ import annotations
 
+import io
+import struct
+import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,13 +25,16 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
+from whoosh.filedb import structfile
 from whoosh.matching import FilterMatcher
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .query import UnionOr
+from .storage import DamagedDataError
 
 # Whoosh stores field lengths as one byte each, on a log scale.
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
@@ -97,18 +103,7 @@ class _Postings:
         starts: list[int] = []
         offsets: list[int] = []
         if isinstance(matcher, W3LeafMatcher):
-            # Whole blocks at a time: the matcher API would cost calls per posting.
-            count, position = 0, matcher._baseoffset
-            while matcher.is_active():
-                matcher._read_ids()
-                matcher._read_weights()
-                starts.append(count)
-                offsets.append(position)
-                ids.append(np.asarray(matcher._ids, dtype=np.int32))
-                weights.append(np.asarray(matcher._weights, dtype=np.float64))
-                count += matcher._blocklength
-                position = matcher._nextoffset
-                matcher._next_block()
+            ids, weights, starts, offsets = _read_blocks(matcher)
             self._matcher = matcher
         else:  # postings inlined in the term info (a term found once)
             values = []
@@ -144,6 +139,67 @@ class _Postings:
                     values = self._blocks[block] = tuple(self._matcher._values)
                 decoded[index] = decode(values[index - int(self._block_starts[block])])
         return [decoded[int(i)] for i in indexes]
+
+
+def _read_blocks(
+    matcher: W3LeafMatcher,
+) -> tuple[list[np.ndarray], list[np.ndarray], list[int], list[int]]:
+    """Document numbers and term frequencies of every block of a term's postings, read
+    in one call to the file, and where each block starts (in postings and in the file).
+
+    Whoosh's matcher decodes a block's document numbers one posting at a time (a
+    generator of deltas); here the blocks' deltas are gathered and summed by numpy at
+    once. The layout is Whoosh 3's (``W3PostingsWriter._write_block``): per block, its
+    length as a signed 32-bit int (negative for the last block), a pickled tuple of
+    block information (count, last id, maximum weight, compression, lengths), then the
+    pickled and maybe zlib-compressed tuple (id deltas, weights, values). Pickles are
+    read through the module attributes the index's restricted unpickling replaces.
+    """
+    base = matcher._baseoffset
+    extent = matcher._length  # (Whoosh reads it from a term info as a 1-tuple)
+    end = matcher._startoffset + int(extent[0] if isinstance(extent, tuple) else extent)
+    data = bytes(matcher._postfile.get(base, end - base))
+    stream = io.BytesIO(data)
+    load_info, loads = structfile.load_pickle, whoosh3.loads
+    deltas: list[int] = []
+    weights: list[float] = []
+    starts: list[int] = []
+    offsets: list[int] = []
+    position = 0
+    while position < len(data):
+        (length,) = _BLOCK_LENGTH.unpack_from(data, position)
+        stream.seek(position + _BLOCK_LENGTH.size)
+        try:
+            info = load_info(stream)
+            count, compression = int(info[0]), info[3]
+            block = data[stream.tell() : position + _BLOCK_LENGTH.size + abs(length)]
+            ids, block_weights, _ = loads(zlib.decompress(block) if compression else block)
+        except (TypeError, ValueError, IndexError) as error:
+            raise DamagedDataError(f"a block of postings cannot be read ({error})") from None
+        starts.append(len(deltas))
+        offsets.append(base + position)
+        deltas.extend(ids)
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float):
+            weights.extend([block_weights] * count)
+        else:
+            weights.extend(block_weights)
+        position += _BLOCK_LENGTH.size + abs(length)
+        if length < 0:
+            break
+    if len(deltas) != len(weights):
+        raise DamagedDataError("a block of postings holds more ids than weights")
+    # Each block's first delta is its first document number: a cumulative sum over all
+    # blocks, less the sum at the end of the block before, gives every block's numbers.
+    summed = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    counts = np.diff(np.asarray([*starts, len(deltas)], dtype=np.int64))
+    before = np.asarray([0, *(summed[s - 1] for s in starts[1:])], dtype=np.int64)
+    ids_array = (summed - np.repeat(before, counts)).astype(np.int32)
+    return ([ids_array], [np.asarray(weights, dtype=np.float64)], starts, offsets)
+
+
+_BLOCK_LENGTH = struct.Struct("!i")
 
 
 class _Segment:

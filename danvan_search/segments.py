@@ -126,6 +126,8 @@ def _merge_into(writer: SegmentWriter, segment: Any) -> None:
     totals are carried over instead (less the deleted documents' lengths, as stored),
     so merging changes no score.
     """
+    if segment.doc_count() == 0:
+        return  # nothing live: the segment is dropped, no empty one written
     reader = SegmentReader(writer.storage, writer.schema, segment)
     try:
         totals = writer.perdocwriter._fieldlengths
