@@ -41,7 +41,15 @@ from typing import Any
 
 import engines
 import speed
-from common import VNTC_CTXH, latency_summary, peak_rss_mb, read_jsonl, slim, write_jsonl
+from common import (
+    VNTC_CTXH,
+    doc_bytes,
+    latency_summary,
+    peak_rss_mb,
+    read_jsonl,
+    slim,
+    write_jsonl,
+)
 
 HELD_OUT_FROM = speed.HELD_OUT_FROM
 
@@ -211,6 +219,7 @@ def run(keep: Path, scales: list[int], names: list[str], passes: int, add: int,
     for size in scales:
         folder = keep / f"vntc-{size}"
         point: dict[str, Any] = {"built": built[size], "engines": {}}
+        point["text_mb"] = sum(doc_bytes(d) for d in read_jsonl(keep / f"vntc-{size}.jsonl")) / 1e6
         point["sizes"] = run_worker("sizes", str(folder / "index"))
         for name in names:
             if not engines.available(name):
@@ -266,7 +275,8 @@ def markdown(result: dict[str, Any]) -> str:
         s = point["sizes"]
         files = s["files"]
         lines.append(
-            f"| {int(size):,} | {s['bytes'] / 1e6:.0f} | – | {s['segments']} | "
+            f"| {int(size):,} | {s['bytes'] / 1e6:.0f} | "
+            f"{s['bytes'] / 1e6 / point.get('text_mb', math.nan):.1f}× | {s['segments']} | "
             f"{files.get('postings (.pst)', 0) / 1e6:.0f} | "
             f"{files.get('term dictionary (.trm)', 0) / 1e6:.0f} | "
             f"{files.get('doc.col', 0) / 1e6:.0f} |"
