@@ -140,3 +140,44 @@ def _terms(index: Path, field: str) -> list[str]:
     with SearchIndex.open(index) as ix, ix._readings.borrow() as reading:
         return list(reading.searcher.reader().field_terms(field))
 
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_merge_interrupted_or_failing_leaves_the_last_commit(tmp_path: Path, monkeypatch,
+                                                              procs: int):
+    """Merging happens inside the commit: a failure or Ctrl-C part way through it keeps
+    the index as it was, segments and files alike, and the next run merges."""
+    import os
+
+    from whoosh.writing import SegmentWriter
+
+    path = tmp_path / "ix"
+    with SearchIndex.create(path) as ix:
+        for start in range(0, 16, 2):
+            ix.add(_docs(start, 2))
+        assert ix.stats().segments == 8
+        files = sorted(os.listdir(path))
+        expected = _ranked(ix, "dân vận khéo")
+    original = SegmentWriter.add_reader
+    merged = []
+
+    def failing(writer, reader):
+        if merged:
+            raise KeyboardInterrupt  # after the first segment is copied
+        merged.append(reader)
+        return original(writer, reader)
+
+    monkeypatch.setattr(SegmentWriter, "add_reader", failing)
+    new = [*_docs(100, 2), *({"id": f"x{n}", "body": f"Tin thêm {n}"} for n in range(300))]
+    with SearchIndex.open(path) as ix:
+        with pytest.raises(KeyboardInterrupt):
+            ix.index_documents(new, procs=procs)
+        assert sorted(os.listdir(path)) == files
+        assert ix.stats().segments == 8 and len(ix) == 16
+        assert _ranked(ix, "dân vận khéo") == expected
+    monkeypatch.undo()
+    with SearchIndex.open(path) as ix:
+        ix.index_documents(new, procs=procs)
+        assert len(ix) == 318
+        # The 8 merged into the writer's segment; with 2 processes, each worker wrote one.
+        assert ix.stats().segments == {1: 1, 2: 3}[procs]
