@@ -135,8 +135,8 @@ def _merge_into(writer: SegmentWriter, segment: Any) -> None:
         writer.add_reader(reader)
         deleted = [d for d in range(reader.doc_count_all()) if reader.is_deleted(d)]
         for name in list(totals):
-            exact = reader.field_length(name) - sum(
-                reader.doc_field_length(d, name) for d in deleted
+            exact = (reader.field_length(name) or 0) - sum(
+                reader.doc_field_length(d, name) or 0 for d in deleted  # None: no field
             )
             totals[name] = before.get(name, 0) + exact
     finally:
