@@ -45,21 +45,19 @@ from .errors import (
     InvalidDocumentError,
     InvalidQueryError,
 )
-from .filters import FACET_FIELDS, facet_counts, facet_spec, filter_value, place_filter_names
-from .metadata import normalize_code
-from .normalization import has_lone_surrogates, written_without_diacritics
+from .filters import FACET_FIELDS, facet_counts, facet_spec
+from .normalization import has_lone_surrogates
 from .query import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
 from .schema import (
     PAIR_FIELDS,
-    PLAIN_FIELD,
-    PLAIN_MARK,
     STREAM_FIELDS,
     build_schema,
     document_bytes,
     document_record,
     index_metadata,
+    metadata_fields,
 )
 from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import (
@@ -838,19 +836,8 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
             # The same string for every stream: the analyzer segments it once.
             for field in (*STREAM_FIELDS[name], *PAIR_FIELDS[name]):
                 fields[field] = text
-    if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
-        fields[PLAIN_FIELD] = PLAIN_MARK
-    if doc.date:
-        fields["date"] = doc.iso_date
-        fields["year"] = str(doc.date.year)
-    if doc.source:
-        fields["source"] = filter_value(doc.source)
-        fields["source_name"] = doc.source
-    if doc.places:
-        fields["places"] = ",".join(filter_value(p) for p in place_filter_names(doc.places))
-        fields["place_names"] = ",".join(doc.places)
-    if doc.cites:
-        fields["cites"] = ",".join(filter_value(normalize_code(c)) for c in doc.cites)
-        fields["cite_codes"] = ",".join(normalize_code(c) for c in doc.cites)
+    for name, value in metadata_fields(doc).items():
+        # Whoosh's KEYWORD fields take many values as one comma-separated string.
+        fields[name] = ",".join(value) if isinstance(value, list) else value
     fields["doc"] = document_bytes(document_record(doc, digest))
     return fields

@@ -40,11 +40,9 @@ from .analysis import (
     term_function,
 )
 from .documents import Document
-from .filters import filter_value, place_filter_names
 from .metadata import normalize_code
-from .normalization import written_without_diacritics
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import FORMAT_VERSION, PLAIN_MARK, TEXT_FIELDS, document_record
+from .schema import FORMAT_VERSION, TEXT_FIELDS, document_record, metadata_fields
 
 #: Bump when the mapping or the token strings change: an index of another version is
 #: refused when opened (its terms would no longer match queries).
@@ -208,19 +206,6 @@ def document_source(doc: Document, digest: str) -> dict[str, Any]:
             counts[stream] += distinct
     for stream, count in counts.items():
         source[count_field(stream)] = count
-    if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
-        source["plain"] = PLAIN_MARK
-    if doc.date:
-        source["date"] = doc.iso_date
-        source["year"] = str(doc.date.year)
-    if doc.source:
-        source["source"] = filter_value(doc.source)
-        source["source_name"] = doc.source
-    if doc.places:
-        source["places"] = [filter_value(p) for p in place_filter_names(doc.places)]
-        source["place_names"] = list(doc.places)
-    if doc.cites:
-        source["cites"] = [filter_value(normalize_code(c)) for c in doc.cites]
-        source["cite_codes"] = [normalize_code(c) for c in doc.cites]
+    source.update(metadata_fields(doc))
     source["doc"] = document_record(doc, digest)
     return source

@@ -20,6 +20,9 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from .analysis import ANALYSIS_VERSION, StreamKind, analyze, pair_tuples, term_tuples
 from .documents import Document
+from .filters import filter_value, place_filter_names
+from .metadata import normalize_code
+from .normalization import written_without_diacritics
 
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
@@ -140,6 +143,28 @@ def index_metadata() -> dict[str, int]:
 
 
 # --- stored documents ---------------------------------------------------------------------
+
+
+def metadata_fields(doc: Document) -> dict[str, str | list[str]]:
+    """The values a document is filtered and faceted by (both backends index these):
+    filters match folded values, facets count the values as written; lists are the
+    many-valued fields."""
+    fields: dict[str, str | list[str]] = {}
+    if written_without_diacritics(f"{doc.title or ''} {doc.body}"):
+        fields[PLAIN_FIELD] = PLAIN_MARK
+    if doc.date:
+        fields["date"] = doc.date.isoformat()
+        fields["year"] = str(doc.date.year)
+    if doc.source:
+        fields["source"] = filter_value(doc.source)
+        fields["source_name"] = doc.source
+    if doc.places:
+        fields["places"] = [filter_value(p) for p in place_filter_names(doc.places)]
+        fields["place_names"] = list(doc.places)
+    if doc.cites:
+        fields["cites"] = [filter_value(normalize_code(c)) for c in doc.cites]
+        fields["cite_codes"] = [normalize_code(c) for c in doc.cites]
+    return fields
 
 
 def document_record(doc: Document, digest: str) -> dict[str, Any]:
