@@ -404,15 +404,9 @@ class SearchIndex:
         documents; by default one per core when there are more than a few hundred
         documents. Nothing is committed when nothing changed.
         """
-        validation.documents_iterable("documents", documents)
-        skip_invalid = validation.flag("skip_invalid", skip_invalid)
-        pages = validation.flag("pages", pages)
-        if procs is not None:
-            procs = validation.integer("procs", procs, minimum=1)
-        if on_document is not None and not callable(on_document):
-            raise ArgumentTypeError(
-                f"on_document must be callable, not {type(on_document).__name__}"
-            )
+        skip_invalid, pages, procs = validation.indexing_options(
+            documents, skip_invalid, pages, procs, on_document
+        )
         report = IndexingReport()
         known: dict[str, str] | None = None
         pending: Iterator[Any] | None = iter(documents)
@@ -446,20 +440,14 @@ class SearchIndex:
         With ``sync``, the documents of text files below a directory among ``sources``
         whose files no longer exist are deleted too (counted in ``deleted``).
         """
-        from .ingestion import file_id, read_sources
+        from .ingestion import read_sources, vanished_files
 
         names = validation.paths("sources", sources)
         sync = validation.flag("sync", sync)
         report = self.index_documents(read_sources(names, stdin=stdin),
                                       on_document=on_document, procs=procs)
         if sync:
-            gone = [
-                doc_id
-                for name in names
-                if name != "-" and Path(name).is_dir()
-                for doc_id in self._ids_below(file_id(name) + "/")
-                if not Path(doc_id).is_file()
-            ]
+            gone = vanished_files(names, self._ids_below)
             if gone:
                 report.deleted = self.delete(gone)
         return report

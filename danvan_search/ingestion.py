@@ -19,7 +19,7 @@ import codecs
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -47,6 +47,21 @@ def file_id(path: str | os.PathLike[str]) -> str:
     """The id of the document read from a text file: its absolute path, symbolic links
     resolved, with ``/`` between parts."""
     return Path(path).resolve().as_posix()
+
+
+def vanished_files(
+    sources: Sequence[str], ids_below: Callable[[str], Iterable[str]]
+) -> list[str]:
+    """Ids of documents read from text files below the directories among ``sources``
+    whose files no longer exist (``ids_below(prefix)``: the index's ids starting with
+    ``prefix``), for ``sync``."""
+    return [
+        doc_id
+        for name in sources
+        if name != "-" and Path(name).is_dir()
+        for doc_id in ids_below(file_id(name) + "/")
+        if not Path(doc_id).is_file()
+    ]
 
 
 def read_sources(sources: Sequence[str], stdin: BinaryIO | None = None) -> Iterator[Item]:

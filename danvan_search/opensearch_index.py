@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -313,15 +312,9 @@ class OpenSearchIndex:
         searchable when the call returns."""
         from .index import PARALLEL_MIN_DOCUMENTS, IndexingReport, _describe
 
-        validation.documents_iterable("documents", documents)
-        skip_invalid = validation.flag("skip_invalid", skip_invalid)
-        pages = validation.flag("pages", pages)
-        if procs is not None:
-            procs = validation.integer("procs", procs, minimum=1)
-        if on_document is not None and not callable(on_document):
-            raise ArgumentTypeError(
-                f"on_document must be callable, not {type(on_document).__name__}"
-            )
+        skip_invalid, pages, procs = validation.indexing_options(
+            documents, skip_invalid, pages, procs, on_document
+        )
         done = on_document or (lambda: None)
         report = IndexingReport()
         items = iter(documents)
@@ -373,20 +366,14 @@ class OpenSearchIndex:
         stdin: BinaryIO | None = None,
     ) -> IndexingReport:
         """Index files as ``danvan-search index`` does (see ``SearchIndex.index_sources``)."""
-        from .ingestion import file_id, read_sources
+        from .ingestion import read_sources, vanished_files
 
         names = validation.paths("sources", sources)
         sync = validation.flag("sync", sync)
         report = self.index_documents(read_sources(names, stdin=stdin),
                                       on_document=on_document, procs=procs)
         if sync:
-            gone = [
-                doc_id
-                for name in names
-                if name != "-" and Path(name).is_dir()
-                for doc_id in self._ids_below(file_id(name) + "/")
-                if not Path(doc_id).is_file()
-            ]
+            gone = vanished_files(names, self._ids_below)
             if gone:
                 report.deleted = self.delete(gone)
         return report

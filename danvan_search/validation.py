@@ -192,3 +192,15 @@ def documents_iterable(name: str, value: Any) -> Iterable[Any]:
                                      if isinstance(value, Mapping) else "")
         )
     return value
+
+
+def indexing_options(
+    documents: Any, skip_invalid: object, pages: object, procs: object, on_document: object
+) -> tuple[bool, bool, int | None]:
+    """The checked options of an ``index_documents`` call (``documents`` only checked
+    to be iterable): ``skip_invalid``, ``pages`` and ``procs``."""
+    documents_iterable("documents", documents)
+    if on_document is not None and not callable(on_document):
+        raise ArgumentTypeError(f"on_document must be callable, not {type_name(on_document)}")
+    return (flag("skip_invalid", skip_invalid), flag("pages", pages),
+            None if procs is None else integer("procs", procs, minimum=1))
