@@ -33,7 +33,7 @@ from .opensearch_schema import (
     syllable_field,
     word_field,
 )
-from .query import MAX_WORD_SYLLABLES, UNSEEN_COUNT, Clause, ParsedQuery
+from .query import MAX_WORD_SYLLABLES, Clause, ParsedQuery, likeliest_spans
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
 from .snippets import MatchRun
@@ -250,22 +250,8 @@ class _Builder:
         syllables, terms = _terms(text, accented)
         stream = _stream(accented)
         total = self.lexicon.totals.get(stream) or 1
-        best = [0.0] + [-math.inf] * len(terms)
-        start = [0] * (len(terms) + 1)
-        for end in range(1, len(terms) + 1):
-            for size in range(1, min(MAX_WORD_SYLLABLES, end) + 1):
-                count = self.run_count(terms[end - size : end], stream)
-                if size > 1 and not count:
-                    continue
-                score = best[end - size] + math.log(max(count, UNSEEN_COUNT) / total)
-                if score > best[end]:
-                    best[end], start[end] = score, end - size
-        spans = []
-        end = len(terms)
-        while end > 0:
-            spans.append((start[end], end))
-            end = start[end]
-        return [tuple(syllables[i:j]) for i, j in reversed(spans)]
+        spans = likeliest_spans(terms, lambda run: self.run_count(run, stream), total)
+        return [tuple(syllables[i:j]) for i, j in spans]
 
     def run_count(self, run: Sequence[str], stream: StreamKind) -> int:
         count = 0

@@ -273,23 +273,9 @@ class _Builder:
         if the index holds it as a term."""
         fields = [STREAM_FIELDS[name][1 if folded else 0] for name in TEXT_FIELDS]
         total = sum(self.reader.field_length(f) for f in fields) or 1
-        best = [0.0] + [-math.inf] * len(terms)
-        start = [0] * (len(terms) + 1)
-        for end in range(1, len(terms) + 1):
-            for size in range(1, min(MAX_WORD_SYLLABLES, end) + 1):
-                joined = " ".join(terms[end - size : end])
-                count = sum(self.reader.frequency(f, joined) for f in fields)
-                if size > 1 and not count:
-                    continue
-                score = best[end - size] + math.log(max(count, UNSEEN_COUNT) / total)
-                if score > best[end]:
-                    best[end], start[end] = score, end - size
-        spans = []
-        end = len(terms)
-        while end > 0:
-            spans.append((start[end], end))
-            end = start[end]
-        return spans[::-1]
+        return likeliest_spans(
+            terms, lambda run: sum(self.reader.frequency(f, " ".join(run)) for f in fields), total
+        )
 
     def free_words(
         self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
@@ -499,6 +485,30 @@ class _Builder:
             if self.plain_docs:
                 subs.append(wq.Require(_sequence(folded_field, folded, boost), _PLAIN))
         return _or(subs)
+
+
+def likeliest_spans(
+    terms: Sequence[str], count: Callable[[Sequence[str]], float], total: float
+) -> list[tuple[int, int]]:
+    """Spans of ``terms`` making the likeliest sequence of words, each word's
+    probability ``count(run) / total`` (a unigram model, by dynamic programming). A run
+    of several terms is a candidate word only if ``count`` finds it."""
+    best = [0.0] + [-math.inf] * len(terms)
+    start = [0] * (len(terms) + 1)
+    for end in range(1, len(terms) + 1):
+        for size in range(1, min(MAX_WORD_SYLLABLES, end) + 1):
+            found = count(terms[end - size : end])
+            if size > 1 and not found:
+                continue
+            score = best[end - size] + math.log(max(found, UNSEEN_COUNT) / total)
+            if score > best[end]:
+                best[end], start[end] = score, end - size
+    spans = []
+    end = len(terms)
+    while end > 0:
+        spans.append((start[end], end))
+        end = start[end]
+    return spans[::-1]
 
 
 #: The documents written without diacritics (required, never scored: ``wq.Require``).
