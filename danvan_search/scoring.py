@@ -221,8 +221,8 @@ class _Segment:
         self._marked_cached = 0
 
     def documents_with(self, field: str, text: str) -> np.ndarray:
-        """The documents holding a term, its postings not scored (a marker, or the pair
-        of syllables a phrase of two needs). Recently used ones are kept."""
+        """The documents holding a term of a field that is not scored (a marker).
+        Recently used ones are kept."""
         key = (field, text)
         ids = self._marked.get(key)
         if ids is not None:
@@ -489,7 +489,7 @@ class _Evaluation:
         elif isinstance(q, wq.Phrase):
             result = self._phrase(q, deferred)
         elif isinstance(q, wq.Require):
-            required = self.segment.documents_with(q.b.fieldname, q.b.text)
+            required = self._documents_with(q.b.fieldname, q.b.text)
             found = self._eval(q.a, deferred)
             if isinstance(found, _Sparse):
                 keep = np.isin(found.ids, required, assume_unique=True)
@@ -560,6 +560,15 @@ class _Evaluation:
         result.matched = count == len(parts)
         result.scores[~result.matched] = 0.0
         return result
+
+    def _documents_with(self, field: str, text: str) -> np.ndarray:
+        """Documents holding a term a ``Require`` asks for. A scored field's term (a pair
+        of syllables) comes from the postings the pair's own score reads too, so it is
+        decoded once; a marker (not scored) is read on its own."""
+        if field in self.segment.reader.schema and self.segment.reader.schema[field].scorable:
+            postings = self.segment.postings(field, text, self.weighting)
+            return postings.ids if postings is not None else np.zeros(0, dtype=np.int32)
+        return self.segment.documents_with(field, text)
 
     def _term(self, field: str, text: str) -> _Sparse:
         postings = self.segment.postings(field, text, self.weighting)
