@@ -80,3 +80,8 @@ class ClusterUnavailableError(DanvanError, ConnectionError):
 class MissingExtraError(DanvanError, ImportError):
     """An optional backend was asked for whose packages are not installed; the message
     says which extra to install."""
+
+
+class DamagedDataError(Exception):
+    """Something this library stored in the index cannot be read back (internal: what a
+    reader raises while decoding, turned into :class:`CorruptIndexError` for users)."""

@@ -26,8 +26,9 @@ from .normalization import written_without_diacritics
 
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
-#: a column, not pickled; a manifest of checksums. 4: pairs of adjacent syllables.
-FORMAT_VERSION = 4
+#: a column, not pickled; a manifest of checksums. 4: pairs of adjacent syllables. 5:
+#: the pairs' postings as arrays in a file of their own per segment (``pairstore``).
+FORMAT_VERSION = 5
 
 TEXT_FIELDS = ("title", "body")
 #: Whoosh field names for each text field: (exact stream, folded stream).
@@ -36,6 +37,7 @@ STREAM_FIELDS = {name: (name, f"{name}_f") for name in TEXT_FIELDS}
 #: (:func:`danvan_search.analysis.pair_tuples`): two syllables next to each other are
 #: found, and scored, without reading positions.
 PAIR_FIELDS = {name: (f"{name}_p", f"{name}_fp") for name in TEXT_FIELDS}
+PAIR_FIELD_NAMES = frozenset(name for pair in PAIR_FIELDS.values() for name in pair)
 #: The ``plain`` field's value for a document written without diacritics.
 PLAIN_FIELD, PLAIN_MARK = "plain", "1"
 

@@ -33,7 +33,9 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from .pairstore import pair_postings
 from .query import UnionOr
+from .schema import PAIR_FIELD_NAMES
 from .storage import DamagedDataError
 
 # Whoosh stores field lengths as one byte each, on a log scale.
@@ -115,8 +117,24 @@ class _Postings:
             starts, offsets = [0], [0]
             self._blocks[0] = tuple(values)
             self._matcher = None
-        self.ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32)
-        self.scores = np.concatenate(weights) if weights else np.zeros(0)  # tf until scored
+        self._set(np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32),
+                  np.concatenate(weights) if weights else np.zeros(0),
+                  starts, offsets)
+
+    @classmethod
+    def of_arrays(cls, ids: np.ndarray, freqs: np.ndarray) -> _Postings:
+        """A pair's postings, from the arrays the index keeps them in (no positions)."""
+        postings = cls.__new__(cls)
+        postings._format = None
+        postings._blocks = {}
+        postings._decoded = {}
+        postings._matcher = None
+        postings._set(ids.astype(np.int32), freqs.astype(np.float64), [0], [0])
+        return postings
+
+    def _set(self, ids: np.ndarray, tf: np.ndarray, starts: list[int], offsets: list[int]) -> None:
+        self.ids = ids
+        self.scores = tf  # until scored
         self._block_starts = np.asarray(starts, dtype=np.int64)
         self._block_offsets = offsets
 
@@ -278,7 +296,11 @@ class _Segment:
         if key in self.reader:
             if not schema_field.scorable:
                 raise Unsupported(f"{field} is not scorable")
-            postings = _Postings(self.reader.postings(field, btext), schema_field.format)
+            arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
+            if arrays is not None:
+                postings = _Postings.of_arrays(*arrays)
+            else:
+                postings = _Postings(self.reader.postings(field, btext), schema_field.format)
             tf = postings.scores
             idf = self.parent.idf(field, btext)
             avgfl = self.parent.avg_field_length(field) or 1

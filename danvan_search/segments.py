@@ -38,6 +38,7 @@ from whoosh.writing import SegmentWriter
 
 from . import storage
 from .errors import IndexChangingError
+from .pairstore import PAIRS_EXT, PairCodec
 from .storage import VerifiedIndex, is_temporary_file
 
 #: How often opening retries when commits keep replacing the generation it read.
@@ -218,6 +219,8 @@ def open_writer(ix: FileIndex, procs: int, **options: Any) -> SegmentWriter:
     removes its unfinished files when cancelled, even when closing them fails again (a
     full disk). With ``_lk=False`` the caller holds the index lock. Raises Whoosh's
     ``LockError`` when another writer keeps the lock past ``timeout``."""
+    # Every segment is written with the pair fields' postings as arrays (pairstore).
+    options.setdefault("codec", PairCodec())
     if procs > 1:
         # The workers' own writers: no lock (the parent holds it), the same files.
         parent_only = {"batchsize", "_lk", "timeout", "delay"}
@@ -436,6 +439,12 @@ def field_sizes(reader: IndexReader) -> dict[str, dict[str, int]]:
                 start = _TERM_INFO_HEAD + 8
                 entry["postings"] += int.from_bytes(value[start : start + 4], "big",
                                                     signed=True)
+        for name, field in getattr(terms, "pairs", {}).items():
+            # The pairs file: hashes, order and texts are its dictionary.
+            entry = sizes.setdefault(name, {"terms": 0, "dictionary": 0, "postings": 0})
+            entry["terms"] += field.terms
+            entry["dictionary"] += field.dictionary_bytes()
+            entry["postings"] += field.postings_bytes()
     return sizes
 
 
@@ -450,7 +459,8 @@ def file_sizes(folder: Path) -> dict[str, int]:
         if name.startswith("MAIN_") and "." in name:
             kind = name.split(".", 1)[1]
             kind = {"pst": "postings (.pst)", "trm": "term dictionary (.trm)",
-                    "seg": "segment (.seg)"}.get(kind, kind)
+                    "seg": "segment (.seg)",
+                    PAIRS_EXT[1:]: f"pairs ({PAIRS_EXT})"}.get(kind, kind)
         else:
             kind = "other"
         sizes[kind] = sizes.get(kind, 0) + entry.stat().st_size

@@ -50,7 +50,8 @@ from whoosh.filedb import structfile
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex
 
-from .errors import CorruptIndexError
+from .errors import CorruptIndexError, DamagedDataError
+from .pairstore import PairCodec
 
 MANIFEST_FILE = "danvan-manifest.json"
 INDEX_NAME = "MAIN"
@@ -77,6 +78,7 @@ class UnsafeIndexDataError(pickle.UnpicklingError):
 _ALLOWED: dict[tuple[str, str], Any] = {
     ("whoosh.codec.whoosh3", "W3Segment"): whoosh3.W3Segment,
     ("whoosh.codec.whoosh3", "W3Codec"): whoosh3.W3Codec,
+    ("danvan_search.pairstore", "PairCodec"): PairCodec,
     ("collections", "defaultdict"): defaultdict,
     ("builtins", "int"): int,
     ("__builtin__", "int"): int,
@@ -137,10 +139,6 @@ def _install() -> None:
         whoosh_columns.loads = _make_loads(whoosh_columns.loads)  # pickle columns
         structfile.load_pickle = _make_load(structfile.load_pickle)  # TOC, block headers
         _installed = True
-
-
-class DamagedDataError(Exception):
-    """Something this library stored in the index cannot be read back."""
 
 
 #: What a damaged file makes Whoosh raise while decoding it.

@@ -87,8 +87,8 @@ DAMAGES: dict[str, Callable[[Path], None]] = {
 
 def test_the_template_has_every_kind_of_file(template: Path):
     kinds = {name.split(".", 1)[-1] for name in index_files(template)}
-    assert {"toc", "trm", "pst", "id.col", "content_hash.col", "doc.col", "date.col",
-            "_body_len.col"} <= kinds
+    assert {"toc", "trm", "pst", "pairs", "id.col", "content_hash.col", "doc.col",
+            "date.col", "_body_len.col"} <= kinds
     with SearchIndex.open(template) as ix:
         assert len(ix) == 5 and ix.search("Giồng Riềng")[0].id == KIEN_GIANG
 
@@ -117,8 +117,8 @@ def rebuild_works(path: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", list(DAMAGES))
-@pytest.mark.parametrize("kind", ["toc", "trm", "pst", "id.col", "content_hash.col", "doc.col",
-                                  "date.col", "_body_len.col", "_stored.col"])
+@pytest.mark.parametrize("kind", ["toc", "trm", "pst", "pairs", "id.col", "content_hash.col",
+                                  "doc.col", "date.col", "_body_len.col", "_stored.col"])
 def test_every_damage_of_every_file_is_reported(copy: Path, kind: str, damage: str):
     name = next(n for n in index_files(copy) if n.endswith("." + kind))
     DAMAGES[damage](copy / name)
@@ -172,6 +172,21 @@ def test_cli_says_it_in_one_line(copy: Path, command: list[str]):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: index ")
     assert "--overwrite" in lines[0]
+
+
+@pytest.mark.parametrize("content", [b"not a file of pairs", b"", b"{}" + bytes(8) + b"DVPAIRS1",
+                                     b'{"version": 1, "fields": {"body_p": {"terms": 3}}}'
+                                     + (51).to_bytes(8, "little") + b"DVPAIRS1"])
+def test_a_pairs_file_that_is_not_one_is_reported_when_the_manifest_agrees(copy: Path,
+                                                                          content: bytes):
+    """The manifest guards against damage; a file of pairs that is not one (written
+    with its checksum) is still reported, not read out of bounds."""
+    name = next(n for n in index_files(copy) if n.endswith(".pairs"))
+    (copy / name).write_bytes(content)
+    (copy / MANIFEST_FILE).unlink()
+    write_manifest(copy)
+    error = expect_corrupt(copy)
+    assert isinstance(error, DanvanError)
 
 
 def test_damage_after_opening_is_reported_at_the_next_commit(copy: Path):

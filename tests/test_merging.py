@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from danvan_search import SearchIndex
+from danvan_search.analysis import analyze, pair_tuples
+from danvan_search.schema import PAIR_FIELD_NAMES
 from danvan_search.segments import segments_to_merge
 
 
@@ -131,9 +133,16 @@ def test_cli_optimize_and_sizes(tmp_path: Path):
     )
     assert sizes.fields["id"]["terms"] == 9
     assert sizes.fields["body"]["terms"] == len(_terms(index, "body"))
-    postings = sum(entry["postings"] for entry in sizes.fields.values())
+    postings = sum(entry["postings"] for name, entry in sizes.fields.items()
+                   if name not in PAIR_FIELD_NAMES)
     assert postings == sizes.files["postings (.pst)"]
+    # The pairs, in their own file, are listed and counted like any field's terms.
+    pairs = sorted({term for doc in _docs(0, 9)
+                    for term, *_ in pair_tuples(analyze(doc["body"]), "exact")})
+    assert _terms(index, "body_p") == pairs
+    assert sizes.fields["body_p"]["terms"] == len(pairs)
     assert "  postings (.pst) " in stats.stdout and "\n  body_p " in stats.stdout
+    assert "  pairs (.pairs) " in stats.stdout
 
 
 def _terms(index: Path, field: str) -> list[str]:
