@@ -352,7 +352,8 @@ class _Builder:
             clauses.append(wq.Require(wq.And([wq.Term(field, t, boost=weight) for t in terms]),
                                       pair))
         if pair_weight:
-            clauses.append(pair.with_boost(pair_weight))
+            # (A new term rather than with_boost(), which deep-copies the query.)
+            clauses.append(wq.Term(pair_field, pair.text, boost=pair_weight))
         return clauses
 
     def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[wq.Query]:

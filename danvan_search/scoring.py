@@ -512,9 +512,16 @@ class _Evaluation:
             result = self._phrase(q, deferred)
         elif isinstance(q, wq.Require):
             required = self._documents_with(q.b.fieldname, q.b.text)
+            if isinstance(q.a, wq.And) and len(q.a.subqueries) > 1:
+                # (The adjacency bonus: two syllables' scores where their pair is.) The
+                # required term's few documents are looked up in each part, rather than
+                # the parts intersected in full and then filtered.
+                parts = [self._eval(sub, deferred) for sub in q.a.subqueries]
+                if all(isinstance(part, _Sparse) for part in parts):
+                    return self._boosted(q.a, _sparse_and(parts, within=required))
             found = self._eval(q.a, deferred)
             if isinstance(found, _Sparse):
-                keep = np.isin(found.ids, required, assume_unique=True)
+                keep = _members(found.ids, required)
                 result = _Sparse(found.ids[keep], found.scores[keep])
             else:
                 allowed = np.zeros(self.segment.size, dtype=bool)
@@ -534,6 +541,10 @@ class _Evaluation:
             result = self._and([self._eval(s, deferred) for s in q.subqueries])
         else:
             result = self._or(q, deferred)
+        return self._boosted(q, result)
+
+    @staticmethod
+    def _boosted(q: wq.Query, result: _Result) -> _Result:
         if q.boost != 1.0 and not _boost_ignored(q):
             if isinstance(result, _Sparse):
                 result = _Sparse(result.ids, result.scores * q.boost)
@@ -550,14 +561,23 @@ class _Evaluation:
             parts = [self._eval(sub, deferred) for sub in varying]
         else:
             fixed, varying, parts = self._zeros(), [], []
+            sparse: list[_Sparse] = []
             for sub in q.subqueries:
                 seen = self.deferred_seen
                 part = self._eval(sub, deferred)
-                if self.deferred_seen == seen:
-                    _add(fixed, part)
-                else:
+                if self.deferred_seen != seen:
                     varying.append(sub)
                     parts.append(part)
+                elif isinstance(part, _Sparse):
+                    sparse.append(part)
+                else:
+                    _add(fixed, part)
+            if sparse:
+                # All the lists at once: one pass in C instead of one per part.
+                ids = np.concatenate([part.ids for part in sparse])
+                scores = np.concatenate([part.scores for part in sparse])
+                fixed.scores += np.bincount(ids, weights=scores, minlength=self.segment.size)
+                fixed.matched[ids] = True
             self._or_sums[key] = (fixed, varying)
         if not varying:
             return fixed
@@ -608,9 +628,9 @@ class _Evaluation:
         if not words or any(p is None for p in words):
             return nothing
         present: list[_Postings] = words  # type: ignore[assignment]
-        docs = present[0].ids
-        for postings in present[1:]:
-            docs = np.intersect1d(docs, postings.ids, assume_unique=True)
+        docs = min((p.ids for p in present), key=len)
+        for postings in present:
+            docs = docs[_members(docs, postings.ids)]
         indexes = [np.searchsorted(p.ids, docs) for p in present]
         scores = _sum(p.scores[ix] for p, ix in zip(present, indexes, strict=True))
         if deferred:
@@ -632,13 +652,26 @@ class _Evaluation:
         return _Sparse(docs[found], scores[found])
 
 
-def _sparse_and(parts: list[_Sparse]) -> _Sparse:
-    """The documents every part matches, with the sum of the parts' scores (added in
-    order, as :meth:`_Evaluation._and` adds them: the same floating-point sums), at the
-    cost of the parts' postings rather than of the segment's size."""
-    ids = parts[0].ids
-    for part in parts[1:]:
-        ids = np.intersect1d(ids, part.ids, assume_unique=True)
+def _members(ids: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """Which of ``ids`` are in ``of`` (both sorted, distinct): a binary search each, so
+    the cost is that of the shorter side when ``ids`` is the shorter."""
+    if not len(of) or not len(ids):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.searchsorted(of, ids)
+    at[at == len(of)] = 0
+    return of[at] == ids
+
+
+def _sparse_and(parts: list[_Sparse], within: np.ndarray | None = None) -> _Sparse:
+    """The documents every part matches (and ``within``, if given), with the sum of
+    the parts' scores (added in order, as :meth:`_Evaluation._and` adds them: the same
+    floating-point sums), at the cost of the shortest list's lookups in the others
+    rather than of the segment's size."""
+    lists = [part.ids for part in parts] + ([within] if within is not None else [])
+    lists.sort(key=len)
+    ids = lists[0]
+    for other in lists[1:]:
+        ids = ids[_members(ids, other)]
     scores = np.zeros(len(ids))
     for part in parts:
         scores += part.scores[np.searchsorted(part.ids, ids)]
