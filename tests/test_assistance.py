@@ -100,6 +100,20 @@ def test_expansion_finds_the_acronym(acronym_index: SearchIndex):
     assert "short" in {h.id for h in acronym_index.search("Mặt trận Tổ quốc")}
 
 
+def test_a_word_that_looks_like_an_acronym_is_the_word(empty_index: SearchIndex):
+    """"từ" (from) folds to "tu", as "TU" (Tỉnh ủy) does: typed as a word, it is the
+    word; only in capitals does it stand for the committee."""
+    empty_index.add([
+        {"id": "word", "body": "Đoàn đi từ Hà Nội vào Huế."},
+        {"id": "committee", "body": "Hội nghị Tỉnh ủy lần thứ năm."},
+    ])
+    assert [h.id for h in empty_index.search("từ")] == ["word"]
+    assert [h.id for h in empty_index.search("Từ đâu")] == ["word"]
+    # (Capitals carry no accents: "TU" also matches "từ", as "tu" would.)
+    assert {h.id for h in empty_index.search("TU")} == {"word", "committee"}
+    assert empty_index.search("từ").total == 1
+
+
 def test_exact_turns_acronyms_off(acronym_index: SearchIndex):
     assert {h.id for h in acronym_index.search("MTTQ", exact=True)} == {"short"}
 

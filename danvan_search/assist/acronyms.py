@@ -5,7 +5,8 @@ list lives in ``data/acronyms.tsv``; projects add their own with :meth:`Acronyms
 and :meth:`Acronyms.merged`.
 
 Acronyms match whatever their case, accents and inner punctuation ("ubnd", "HDND" for
-HĐND, "KHCN" for KH-CN); expansions match as whole words whatever their case, accents
+HĐND, "KHCN" for KH-CN), except that one reading as a Vietnamese word ("TU", "ĐU") is an
+acronym only in capitals; expansions match as whole words whatever their case, accents
 and tone placement ("uy ban nhan dan", "Uỷ ban nhân dân").
 """
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from ..errors import DanvanError
 from ..normalization import clean_text, fold, normalize
+from .syllables import is_vietnamese_syllable
 
 __all__ = ["Acronyms", "InvalidAcronymFileError"]
 
@@ -118,10 +120,15 @@ class Acronyms:
 
         Expansions of an acronym written exactly as ``token`` (up to case) come first:
         "TU" gives Tỉnh ủy and Thành ủy before Trung ương (TƯ); "TƯ" the other way round.
+        A token that reads as a Vietnamese word is that word unless it is written in
+        capitals: "TU" stands for Tỉnh ủy, "từ" and "Tu" for nothing (a question with
+        "từ" is not about the Central Committee).
 
-        >>> Acronyms.builtin().expansions("hdnd")
-        ('Hội đồng nhân dân',)
+        >>> Acronyms.builtin().expansions("hdnd"), Acronyms.builtin().expansions("từ")
+        (('Hội đồng nhân dân',), ())
         """
+        if not token.isupper() and is_vietnamese_syllable(token):
+            return ()
         exact = self._exact.get(_acronym_key(token, folded=False), ())
         folded = self._folded.get(_acronym_key(token, folded=True), ())
         return tuple(dict.fromkeys((*exact, *folded)))
