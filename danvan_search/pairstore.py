@@ -101,7 +101,9 @@ class _FieldBuilder:
 
     def start_term(self, btext: bytes) -> None:
         self.hashes.append(term_hash(btext))
-        self.text_parts.append(self.texts.compress(btext + _SEPARATOR))
+        compressed = self.texts.compress(btext + _SEPARATOR)
+        if compressed:  # (mostly empty: zlib hands out output in chunks)
+            self.text_parts.append(compressed)
         self.term_docs = array("I")
 
     def add(self, docnum: int, weight: float) -> None:
