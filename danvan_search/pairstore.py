@@ -325,9 +325,8 @@ class _TermsReader(W3TermsReader):
 
     def terms(self) -> Iterator[tuple[str, bytes]]:
         yield from super().terms()
-        for fieldname in self.pairs:
-            for ordinal, btext in enumerate(self.pairs[fieldname].texts()):
-                del ordinal
+        for fieldname, field in self.pairs.items():
+            for btext in field.texts():
                 yield fieldname, btext
 
     def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[str, bytes]]:
