@@ -15,6 +15,7 @@ acknowledged items counted. Unchanged documents (same content hash) are not sent
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -73,6 +74,10 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.5, 30.0
 RETRYABLE = frozenset({429, 502, 503, 504})
 #: Seconds a request may take before it is tried on another node.
 REQUEST_TIMEOUT = 60
+#: OpenSearch's ``index.max_result_window`` unless an index sets its own.
+DEFAULT_RESULT_WINDOW = 10_000
+#: How long a point in time of a deep page is kept between two of its requests.
+POINT_IN_TIME_KEEP_ALIVE = "2m"
 
 
 def is_location(value: object) -> bool:
@@ -174,6 +179,7 @@ class OpenSearchIndex:
         self.acronyms = _acronyms(acronyms)
         self.batch_size = batch_size
         self._client: OpenSearch | None = client
+        self._result_window: int | None = None
 
     # --- opening ---------------------------------------------------------------------
 
@@ -490,8 +496,85 @@ class OpenSearchIndex:
         answer = self._search({"size": 0, "aggs": facet_aggregations()})
         return facet_counts(facet_groups(answer.get("aggregations", {})))
 
-    def _search(self, body: dict[str, Any], dfs: bool = False) -> dict[str, Any]:
+    def result_window(self) -> int:
+        """How far ``from`` + ``size`` may reach in one request (the index's
+        ``index.max_result_window``, 10,000 unless set otherwise): pages beyond it are
+        reached by :meth:`_search_deep`. Read once per opened index."""
+        if self._result_window is None:
+            name = self.location.name
+            answer = self._call(lambda: self.client.indices.get_settings(
+                index=name, name="index.max_result_window",
+                params={"include_defaults": "true"}))
+            found = answer.get(name, {})
+            value = (found.get("settings", {}).get("index", {}).get("max_result_window")
+                     or found.get("defaults", {}).get("index", {}).get("max_result_window")
+                     or DEFAULT_RESULT_WINDOW)
+            self._result_window = int(value)
+        return self._result_window
+
+    def _search_deep(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` (``from`` + ``size`` beyond the result window) over one point in time:
+        the sort values of the hit before ``from`` are found by walking the ranking in
+        steps of the window (sort values only, no documents), then the page is read after
+        them (``search_after``), with the total and the facets. The point in time keeps
+        the documents and their statistics still between the requests, so the scores,
+        and the order, are those of a single request. A page longer than the window is
+        read in steps too."""
+        window = self.result_window()
+        offset = body["from"]
+        pit = self._call(lambda: self.client.create_pit(
+            index=self.location.name, params={"keep_alive": POINT_IN_TIME_KEEP_ALIVE}))
+        pit_id = pit["pit_id"]
+        try:
+            at = {"id": pit_id, "keep_alive": POINT_IN_TIME_KEEP_ALIVE}
+            after: list[Any] | None = None
+            skipped = 0
+            while skipped < offset:
+                step: dict[str, Any] = {
+                    "query": body["query"], "sort": body["sort"], "pit": at,
+                    "size": min(window, offset - skipped), "_source": False,
+                    "track_total_hits": False,
+                }
+                if after is not None:
+                    step["search_after"] = after
+                hits = self._search(step, dfs=True, in_point_in_time=True)["hits"]["hits"]
+                if not hits:
+                    break  # fewer hits than the offset: the page is empty
+                skipped += len(hits)
+                after = hits[-1]["sort"]
+            # The page itself, in steps of the window too when it is longer; the first
+            # request counts the hits and the facets.
+            first: dict[str, Any] | None = None
+            hits = []
+            while True:
+                page = {k: v for k, v in body.items() if k != "from"}
+                page.update(pit=at, size=min(window, body["size"] - len(hits)))
+                if first is not None:
+                    page.pop("aggs", None)
+                    page["track_total_hits"] = False
+                if after is not None:
+                    page["search_after"] = after
+                answer = self._search(page, dfs=True, in_point_in_time=True)
+                first = first or answer
+                found = answer["hits"]["hits"]
+                hits.extend(found)
+                if len(found) < page["size"] or len(hits) >= body["size"]:
+                    break
+                after = found[-1]["sort"]
+            first["hits"]["hits"] = hits
+            return first
+        finally:
+            from opensearchpy import TransportError
+
+            # Left behind, it expires by itself after POINT_IN_TIME_KEEP_ALIVE.
+            with contextlib.suppress(TransportError, ClusterUnavailableError):
+                self._call(lambda: self.client.delete_pit(body={"pit_id": [pit_id]}))
+
+    def _search(self, body: dict[str, Any], dfs: bool = False,
+                in_point_in_time: bool = False) -> dict[str, Any]:
         params = {"search_type": "dfs_query_then_fetch"} if dfs else {}
+        if in_point_in_time:  # the point in time names the index
+            return self._call(lambda: self.client.search(body=body, params=params))
         return self._call(lambda: self.client.search(index=self.location.name, body=body,
                                                      params=params))
 
@@ -555,11 +638,10 @@ class OpenSearchIndex:
             body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
         if facets:
             body["aggs"] = facet_aggregations()
-        if offset + limit > 10_000:
-            raise InvalidQueryError(
-                "search(): the OpenSearch backend pages through the first 10,000 hits only"
-            )
-        answer = self._search(body, dfs=True)
+        if offset + limit > self.result_window():
+            answer = self._search_deep(body)
+        else:
+            answer = self._search(body, dfs=True)
         total = int(answer["hits"]["total"]["value"])
         hits = tuple(
             _hit(rank, h["_source"]["doc"], highlight,

@@ -189,6 +189,41 @@ def test_paging_and_sorting_by_date(os_seeds: Any, seeds_index: SearchIndex) -> 
         assert found.total == expected.total == 5
 
 
+def test_paging_past_the_result_window(opensearch_cluster: Any) -> None:
+    """Pages beyond ``index.max_result_window`` (here 5; OpenSearch's default is 10,000)
+    give the hits one long list would: ties broken by id across page boundaries, by
+    date too, facets and totals on the deep page, and no point in time left open."""
+    location = cluster_location(opensearch_cluster, "deep")
+    # Two documents each with 12, 11, ... 7 times "dân vận" in bodies of one length:
+    # d00 and d01 first (tied: by id), d10 and d11 last.
+    docs = [{"id": f"d{i:02}", "body": " ".join(["dân vận"] * (12 - i // 2)
+                                                 + ["nhà"] * (2 * (i // 2))),
+             "date": f"2021-01-{i + 1:02}", "source": "a.vn" if i % 3 else "b.vn"}
+            for i in range(12)]
+    with SearchIndex.create(location) as ix:
+        ix.add(docs)
+        ix.client.indices.put_settings(index="deep", body={"index": {"max_result_window": 5}})
+    with SearchIndex.open(location) as ix:
+        assert ix.result_window() == 5
+        pages = [ix.search("dân vận", limit=3, page=p) for p in range(1, 6)]
+        assert [[h.id for h in page] for page in pages] == [
+            ["d00", "d01", "d02"], ["d03", "d04", "d05"], ["d06", "d07", "d08"],
+            ["d09", "d10", "d11"], []]
+        assert [h.rank for h in pages[3]] == [10, 11, 12]
+        assert [page.total for page in pages] == [12] * 5
+        scores = [h.score for page in pages for h in page]
+        assert scores == sorted(scores, reverse=True)
+        assert scores[0] == scores[1] > scores[2] == scores[3] > scores[4]
+        # Longer than the window, from the start: read in steps.
+        assert [h.id for h in ix.search("dân vận", limit=8)] == [f"d{i:02}" for i in range(8)]
+        deep = ix.search("dân vận", sort="date", offset=6, limit=4, facets=True,
+                         source="a.vn")
+        # a.vn: d01 d02 d04 d05 d07 d08 d10 d11, newest first; after six, d02 and d01.
+        assert [(h.rank, h.id) for h in deep] == [(7, "d02"), (8, "d01")]
+        assert (deep.total, dict(deep.facets)["source"]) == (8, (("a.vn", 8),))
+        assert ix.client.get_all_pits().get("pits", []) == []
+
+
 def test_documents_stats_and_facets_of_the_whole_index(os_seeds: Any,
                                                        seeds_index: SearchIndex) -> None:
     assert len(os_seeds) == 5
