@@ -525,6 +525,7 @@ def serve(index_path: Path, host: str, port: int, workers: int, write_token: str
     \b
     Examples:
         danvan-search serve --index indexes/news --port 8000
+        danvan-search serve --index opensearch://127.0.0.1:9200/news
         curl 'http://127.0.0.1:8000/api/v1/search?q=dan+van+kheo&limit=3'
         DANVAN_WRITE_TOKEN=s3cret danvan-search serve --cors https://example.org
     """

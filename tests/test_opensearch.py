@@ -4,7 +4,14 @@ command line works with opensearch:// locations."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +29,9 @@ from danvan_search.errors import (
     IndexNotFoundError,
     InvalidArgumentError,
 )
+from danvan_search.normalization import has_diacritics
 from danvan_search.ranking import DEFAULT_RANKING
+from danvan_search.serve import create_app
 
 # The README's queries (its table of what people type), with and without accents.
 README_QUERIES = [
@@ -304,3 +313,90 @@ def test_command_line_with_an_opensearch_index(opensearch_cluster: Any, tmp_path
     with SearchIndex.open(seeds_index_path) as embedded, SearchIndex.open(target) as copy:
         assert [h.id for h in copy.search("dan van kheo")] == [
             h.id for h in embedded.search("dan van kheo")]
+
+
+# --- serving a cluster index ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _serve_command(location: str) -> Iterator[str]:
+    """``danvan-search serve --index LOCATION`` in its own process on a free loopback
+    port; yields its base URL once it answers, stops it on the way out."""
+    from opensearch_cluster import _free_ports
+
+    port = _free_ports(1)[0]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "danvan_search", "serve", "--index", location, "--port",
+         str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/api/v1/health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        f"serve did not start: {process.stderr.read().decode()}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stderr.close()
+
+
+def _get(url: str) -> tuple[int, str, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            return answer.status, answer.headers["content-type"], answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["content-type"], error.read()
+
+
+def _without_scores(answer: bytes) -> Any:
+    """A search's JSON, its hits' scores left out (Lucene's are Whoosh's times a
+    constant, up to rounding: the order, not the figure, is what both must agree on)."""
+    found = json.loads(answer)
+    for hit in found.get("hits", ()):
+        hit.pop("score")
+    return found
+
+
+#: What the server is asked, over each index: API searches (with filters, facets,
+#: paging), documents, facets, health, and the pages people see.
+SERVED = [
+    *(f"/api/v1/search?{urllib.parse.urlencode({'q': q, 'facets': 'true'})}"
+      for q in README_QUERIES if has_diacritics(q)),
+    "/api/v1/search?q=d%C3%A2n+v%E1%BA%ADn&since=2022&source=baothanhhoa.vn&limit=2",
+    "/api/v1/search?q=c%C3%B4ng+t%C3%A1c+d%C3%A2n+v%E1%BA%ADn&offset=3&limit=2",
+    "/api/v1/search?place=An+Giang&sort=date",
+    "/api/v1/search?q=d%C3%A2n+v%E1%BA%ADn&limit=0",
+    "/api/v1/documents/004_1d921b9e94ebeb4d",
+    "/api/v1/documents/missing",
+    "/api/v1/facets",
+    "/api/v1/health",
+    "/?q=d%C3%A2n+v%E1%BA%ADn+kh%C3%A9o",
+    "/?q=d%C3%A2n+v%E1%BA%ADn&page=2",
+    "/?q=&source=thuathienhue.gov.vn",
+    "/documents/002_6093d6844a4749a0",
+]
+
+
+def test_serve_over_a_cluster_index_answers_as_over_the_embedded_one(
+        os_seeds: Any, seeds_index: SearchIndex, serving: Any) -> None:
+    """`danvan-search serve --index opensearch://…` over real HTTP on loopback: the same
+    status, type and body for each request as the server over the embedded seeds."""
+    with _serve_command(os_seeds.path) as cluster, serving(create_app(seeds_index)) as port:
+        for path in SERVED:
+            expected = _get(f"http://127.0.0.1:{port}{path}")
+            found = _get(f"{cluster}{path}")
+            assert found[:2] == expected[:2], path
+            if path.startswith("/api/v1/search"):
+                assert _without_scores(found[2]) == _without_scores(expected[2]), path
+            else:
+                assert found[2] == expected[2], path
+        # Not vacuous: the searches found what they should.
+        status, _, body = _get(f"{cluster}{SERVED[0]}")
+        assert (status, json.loads(body)["total"]) == (200, 5)
