@@ -54,6 +54,7 @@ from .assist import (
     sound_alike,
 )
 from .assist.syllables import valid_syllables
+from .errors import ArgumentTypeError
 from .normalization import fold, has_diacritics
 from .schema import PAIR_FIELDS, STREAM_FIELDS, TEXT_FIELDS
 
@@ -147,15 +148,21 @@ class QueryAssistant:
     ``lexicon`` (a :class:`~danvan_search.query.Lexicon` over the same reader) and
     ``scorer`` (the searcher's :class:`~danvan_search.scoring.ArrayScorer`) keep what
     earlier queries looked up; without them, the reader is asked and a scorer is made
-    when a phrase has to be looked up.
+    when a phrase has to be looked up. Without a searcher (an index on a cluster,
+    :mod:`danvan_search.opensearch_assistance`), ``lexicon`` answers everything: the
+    runs looked up here are pairs, which it counts from the pair fields.
     """
 
     def __init__(
-        self, searcher: Searcher, *, lexicon: TermStatistics | None = None,
+        self, searcher: Searcher | None, *, lexicon: TermStatistics | None = None,
         scorer: ArrayScorer | None = None,
     ) -> None:
         self.searcher = searcher
-        self.reader: TermStatistics = lexicon or searcher.reader()
+        if lexicon is None:
+            if searcher is None:
+                raise ArgumentTypeError("QueryAssistant needs a searcher or a lexicon")
+            lexicon = searcher.reader()
+        self.reader: TermStatistics = lexicon
         self._scorer = scorer
         self._variants_seen: dict[str, tuple[tuple[str, int], ...]] = {}
         self._runs_seen: dict[tuple[str, ...], int] = {}
@@ -288,6 +295,8 @@ class QueryAssistant:
             pair = " ".join(terms)
             return sum(self.reader.doc_frequency(PAIR_FIELDS[name][stream], pair)
                        for name in TEXT_FIELDS)
+        if self.searcher is None:  # no positions to read: pairs are what can be counted
+            return 0
         # Imported here, like in searching: numpy only when a search needs it.
         from .scoring import ArrayScorer
 

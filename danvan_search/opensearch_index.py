@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -45,7 +45,9 @@ from .errors import (
 )
 from .filters import Filters, facet_counts
 from .normalization import has_lone_surrogates
+from .opensearch_assistance import ClusterVocabulary, assist
 from .opensearch_query import (
+    QueryPlan,
     build_query,
     facet_aggregations,
     facet_groups,
@@ -179,7 +181,7 @@ class OpenSearchIndex:
         self.acronyms = _acronyms(acronyms)
         self.batch_size = batch_size
         self._client: OpenSearch | None = client
-        self._result_window: int | None = None
+        self._settings: dict[str, int] = {}
 
     # --- opening ---------------------------------------------------------------------
 
@@ -496,21 +498,50 @@ class OpenSearchIndex:
         answer = self._search({"size": 0, "aggs": facet_aggregations()})
         return facet_counts(facet_groups(answer.get("aggregations", {})))
 
+    def _setting(self, name: str, default: int) -> int:
+        """An integer setting of the index (``index.NAME``), read once per opened index."""
+        if name not in self._settings:
+            index = self.location.name
+            answer = self._call(lambda: self.client.indices.get_settings(
+                index=index, name=f"index.{name}", params={"include_defaults": "true"}))
+            found = answer.get(index, {})
+            value = (found.get("settings", {}).get("index", {}).get(name)
+                     or found.get("defaults", {}).get("index", {}).get(name) or default)
+            self._settings[name] = int(value)
+        return self._settings[name]
+
     def result_window(self) -> int:
         """How far ``from`` + ``size`` may reach in one request (the index's
         ``index.max_result_window``, 10,000 unless set otherwise): pages beyond it are
-        reached by :meth:`_search_deep`. Read once per opened index."""
-        if self._result_window is None:
-            name = self.location.name
-            answer = self._call(lambda: self.client.indices.get_settings(
-                index=name, name="index.max_result_window",
-                params={"include_defaults": "true"}))
-            found = answer.get(name, {})
-            value = (found.get("settings", {}).get("index", {}).get("max_result_window")
-                     or found.get("defaults", {}).get("index", {}).get("max_result_window")
-                     or DEFAULT_RESULT_WINDOW)
-            self._result_window = int(value)
-        return self._result_window
+        reached by :meth:`_search_deep`."""
+        return self._setting("max_result_window", DEFAULT_RESULT_WINDOW)
+
+    def term_statistics(self, keys: Collection[tuple[str, str]]
+                        ) -> dict[tuple[str, str], tuple[int, int]]:
+        """For each (field, term): the documents holding the term and its occurrences,
+        over the whole index. Read from the term dictionaries, no posting visited: the
+        term vectors, with term statistics, of an artificial document made of the terms,
+        once per shard (a shard's statistics are its own), summed."""
+        terms: dict[str, dict[str, None]] = {}
+        for field, term in keys:
+            if term and not any(c.isspace() for c in term):  # one token each
+                terms.setdefault(field, {})[term] = None
+        found: dict[tuple[str, str], tuple[int, int]] = {}
+        if not terms:
+            return found
+        body = {"doc": {field: " ".join(words) for field, words in terms.items()},
+                "term_statistics": True, "field_statistics": False, "positions": False,
+                "offsets": False, "payloads": False}
+        for shard in range(self._setting("number_of_shards", 1)):
+            answer = self._call(lambda shard=shard: self.client.termvectors(
+                index=self.location.name, body=body,
+                params={"preference": f"_shards:{shard}", "realtime": "false"}))
+            for field, vectors in answer.get("term_vectors", {}).items():
+                for term, counts in vectors.get("terms", {}).items():
+                    documents, occurrences = found.get((field, term), (0, 0))
+                    found[(field, term)] = (documents + int(counts.get("doc_freq", 0)),
+                                            occurrences + int(counts.get("ttf", 0)))
+        return found
 
     def _search_deep(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` (``from`` + ``size`` beyond the result window) over one point in time:
@@ -595,9 +626,8 @@ class OpenSearchIndex:
         exact: bool = False,
     ) -> SearchResults:
         """Run a ranked query, as ``SearchIndex.search`` does (same options, same
-        results). Scores use statistics over every shard (``dfs_query_then_fetch``).
-        Query assistance is limited to acronyms here: no accent restoration or
-        correction (``suggestion`` is always None)."""
+        results, the same query assistance: :mod:`.opensearch_assistance`). Scores use
+        statistics over every shard (``dfs_query_then_fetch``)."""
         with validation.for_call("search()", InvalidQueryError):
             if page is not None:
                 if offset:
@@ -611,20 +641,31 @@ class OpenSearchIndex:
             sort = validation.choice("sort", sort, ("relevance", "date"))  # type: ignore[assignment]
             facets, exact = validation.flag("facets", facets), validation.flag("exact", exact)
         restrict = Filters.build(since, until, source, place, cites)
+        assistance = corrected_from = None
         if restrict and (query is None or not query.strip()):
             text, highlight, main = "", (), {"match_all": {}}
             sort = "date"
         else:
             text = prepare_query_text(query or "")
-            parsed = parse_query(text)
             acronyms = None if exact else self.acronyms
-            request, keys = lexicon_request(parsed, acronyms)
-            lexicon = lexicon_from(self._search(request), keys)
-            plan = build_query(parsed, lexicon, acronyms=acronyms, ranking=self.ranking)
+            if not exact:
+                assistance = assist(text, ClusterVocabulary(self.term_statistics))
+            restored = assistance.restored if assistance else None
+            plan = self._plan(text, acronyms, restored)
+            if assistance and assistance.correction is not None:
+                # As in the embedded index: the correction replaces what was typed only
+                # when that finds nothing, with the same filters, and it finds something.
+                filters = filter_clauses(restrict)
+                if not self._finds_any(plan.query, filters):
+                    corrected = self._plan(assistance.correction, acronyms, restored)
+                    if self._finds_any(corrected.query, filters):
+                        text, plan = assistance.correction, corrected
+                        corrected_from = assistance.typed
             highlight, main = plan.highlight, plan.query
+        suggestion = assistance.suggestion if assistance else None
         if main is None:
-            return SearchResults(text, (), 0, facets=facet_counts({}) if facets else {},
-                                 offset=offset)
+            return SearchResults(text, (), 0, suggestion, corrected_from,
+                                 facets=facet_counts({}) if facets else {}, offset=offset)
         body: dict[str, Any] = {
             "query": {"bool": {"must": [main], "filter": filter_clauses(restrict)}},
             "from": offset,
@@ -651,7 +692,32 @@ class OpenSearchIndex:
         counts = None
         if facets:
             counts = facet_counts(facet_groups(answer.get("aggregations", {})) if total else {})
-        return SearchResults(text, hits, total, None, None, facets=counts or {}, offset=offset)
+        return SearchResults(text, hits, total, suggestion, corrected_from,
+                             facets=counts or {}, offset=offset)
+
+    def _plan(self, text: str, acronyms: Acronyms | None,
+              restored: Mapping[str, str] | None) -> QueryPlan:
+        """The query for ``text``, weighed with the statistics of its terms (one
+        counting request)."""
+        parsed = parse_query(text)
+        request, keys = lexicon_request(parsed, acronyms, restored)
+        lexicon = lexicon_from(self._search(request), keys)
+        return build_query(parsed, lexicon, acronyms=acronyms, restored=restored,
+                           ranking=self.ranking)
+
+    def _finds_any(self, query: dict[str, Any] | None, filters: list[dict[str, Any]]) -> bool:
+        if query is None:
+            return False
+        body = {"size": 0, "terminate_after": 1, "track_total_hits": True,
+                "query": {"bool": {"must": [query], "filter": filters}}}
+        return bool(self._search(body)["hits"]["total"]["value"])
+
+    def suggest(self, query: str) -> str | None:
+        """A better form of ``query`` (accents restored, keystrokes decoded, unknown
+        words corrected), or None when it needs no help: as ``SearchIndex.suggest``,
+        from the cluster's statistics."""
+        text = prepare_query_text(query)
+        return assist(text, ClusterVocabulary(self.term_statistics)).suggestion
 
 
 def _chain(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

@@ -91,13 +91,14 @@ class Lexicon:
 
 
 def lexicon_request(
-    parsed: ParsedQuery, acronyms: Acronyms | None = None
+    parsed: ParsedQuery, acronyms: Acronyms | None = None,
+    restored: Mapping[str, str] | None = None,
 ) -> tuple[Query, list[tuple[str, str]]]:
     """One search (no hits) counting the documents of every run of up to
     :data:`MAX_WORD_SYLLABLES` syllables of the query's clauses, in every text field:
     runs of several syllables as words, single syllables as syllables and as parts of
-    hyphenated words. Returns the request body and the (field, term) key of each filter,
-    in order."""
+    hyphenated words; the same for the accents ``restored`` on runs typed without.
+    Returns the request body and the (field, term) key of each filter, in order."""
     keys: dict[tuple[str, str], None] = {}
     for alternative in parsed.alternatives:
         for clause in alternative:
@@ -105,6 +106,17 @@ def lexicon_request(
             stream = _stream(accented)
             streams = [stream, "folded"] if accented else [stream]
             _, terms = _terms(clause.text, accented)
+            if restored and not accented:
+                for start in range(len(terms)):
+                    for end in range(start + 1, min(len(terms), start + MAX_WORD_SYLLABLES)
+                                     + 1):
+                        forms = [restored.get(t) for t in terms[start:end]]
+                        if not all(forms):
+                            break
+                        for name in TEXT_FIELDS:
+                            if len(forms) == 1:
+                                keys[(syllable_field(name, "exact"), forms[0])] = None
+                            keys[(word_field(name, "exact"), join_word(forms))] = None
             for kind in streams:
                 kind_terms = terms if kind == stream else [folded_term(t) for t in terms]
                 # Each two adjacent syllables, as the pair a free word clause scores.
@@ -136,6 +148,7 @@ def lexicon_request(
             field: {"exists": {"field": field}}
             for kind in ("exact", "folded")
             for field in [*(syllable_field(name, kind) for name in TEXT_FIELDS),
+                          *(word_field(name, kind) for name in TEXT_FIELDS),
                           pair_field("body", kind)]
         }}},
         **{f"total_{kind}": {"sum": {"field": count_field(kind)}}
@@ -175,11 +188,12 @@ class QueryPlan:
 
 def build_query(
     parsed: ParsedQuery, lexicon: Lexicon, acronyms: Acronyms | None = None,
-    ranking: Ranking = DEFAULT_RANKING,
+    restored: Mapping[str, str] | None = None, ranking: Ranking = DEFAULT_RANKING,
 ) -> QueryPlan:
     """The OpenSearch query for ``parsed``, as :func:`danvan_search.query.build_query`
-    builds the Whoosh one."""
-    builder = _Builder(lexicon, acronyms, ranking)
+    builds the Whoosh one (``restored``: folded syllable → accented syllable, ranking
+    the documents with those accents first)."""
+    builder = _Builder(lexicon, acronyms, restored or {}, ranking)
     alternatives = [q for q in (builder.alternative(a) for a in parsed.alternatives) if q]
     excluded = [
         builder.clause_query(c, required=True)
@@ -201,9 +215,11 @@ def build_query(
 
 
 class _Builder:
-    def __init__(self, lexicon: Lexicon, acronyms: Acronyms | None, ranking: Ranking) -> None:
+    def __init__(self, lexicon: Lexicon, acronyms: Acronyms | None,
+                 restored: Mapping[str, str], ranking: Ranking) -> None:
         self.lexicon = lexicon
         self.acronyms = acronyms
+        self.restored = restored
         self.ranking = ranking
         self.highlight: list[MatchRun] = []
         self.plain_docs = lexicon.plain_docs
@@ -266,7 +282,7 @@ class _Builder:
     ) -> Query:
         """Optional words: found by whole words, ranked by BM25 over their syllables,
         plus adjacent query syllables found adjacent in the body (the query module's
-        ``free_words``; no document-frequency budget, no restored accents)."""
+        ``free_words``; no document-frequency budget)."""
         ranking = self.ranking
         finding: list[Query] = []
         scoring: list[Query] = []
@@ -287,6 +303,8 @@ class _Builder:
                 scoring.extend(self.term_clauses(
                     word, accented, fields, ranking.word_weight, known_only=True
                 ))
+            if not accented and len(words) <= ranking.restored_max_words:
+                scoring.extend(self.restored_clauses(word, fields))
         finding.extend(self.acronym_clauses(words, fields))
         syllables = [s for w in words for s in w]
         if (1 < len(syllables) <= ranking.max_proximity_syllables
@@ -331,6 +349,27 @@ class _Builder:
             clauses.append({"bool": {"must": both, "filter": [{"term": {field: pair}}]}})
         if pair_weight:
             clauses.append(self.sequence(field, [pair], pair_weight))
+        return clauses
+
+    def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[Query]:
+        """Exact-accent terms of a word typed without accents, as restored: they rank
+        the documents with those accents first (the query module's
+        ``restored_clauses``), where the index holds them."""
+        forms = [self.restored.get(folded_term(s)) for s in word]
+        if not all(forms) or not self.ranking.restored_weight:
+            return []
+        clauses: list[Query] = []
+        for name in fields:
+            weight = self.field_weight(name) * self.ranking.restored_weight
+            if not weight:
+                continue
+            if len(forms) == 1:
+                field, term = syllable_field(name, "exact"), str(forms[0])
+            else:  # a word: its own document frequency, as in the embedded index
+                field, term = word_field(name, "exact"), join_word(str(f) for f in forms)
+            if self.lexicon.count(field, term):
+                clauses.append(_term(field, term,
+                                     weight * self.lexicon.idf_ratio(field, [term])))
         return clauses
 
     def acronym_clauses(self, words: list[tuple[str, ...]], fields: Sequence[str]) -> list[Query]:

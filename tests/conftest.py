@@ -161,6 +161,18 @@ def cluster_location(cluster: Any, name: str) -> str:
     return f"opensearch://{hosts}/{name}"
 
 
+@pytest.fixture(scope="session")
+def os_seeds(opensearch_cluster: Any) -> Iterator[Any]:
+    """The seed pages in an index on the test cluster, as ``seeds_index_path`` holds them."""
+    pages = [{"id": page.stem, "body": page.read_text(encoding="utf-8")}
+             for page in sorted(SEEDS.glob("*.txt"))]
+    location = cluster_location(opensearch_cluster, "seeds")
+    with SearchIndex.create(location, overwrite=True) as ix:
+        report = ix.index_documents(pages, pages=True)
+        assert (report.added, report.skipped) == (5, [])
+        yield ix
+
+
 @contextlib.contextmanager
 def _serving(app: Any) -> Iterator[int]:
     """``app`` served by uvicorn in a thread on a free loopback port (yielded), stopped
