@@ -33,15 +33,15 @@ MAX_ROUNDS = 8
 
 def cluster_keys(field: str, term: str) -> list[Key]:
     """Where the cluster keeps what the embedded index keeps as ``term`` of ``field``
-    (the embedded index's field names, which the assistant asks in): a syllable in the
-    syllable field, and as a part of a hyphenated word in the word field; a run of
-    syllables in the word field; a pair in the pair field."""
+    (the embedded index's field names, which the assistant asks in): a syllable (or a
+    part of a hyphenated word) in the syllable field; a run of syllables in the word
+    field; a pair in the pair field."""
     for name in TEXT_FIELDS:
         for position, stream in enumerate(("exact", "folded")):
             if field == STREAM_FIELDS[name][position]:
                 parts = term.split(" ")
                 if len(parts) == 1:
-                    return [(syllable_field(name, stream), term), (word_field(name, stream), term)]
+                    return [(syllable_field(name, stream), term)]
                 return [(word_field(name, stream), join_word(parts))]
             if field == PAIR_FIELDS[name][position]:
                 left, _, right = term.partition(" ")
@@ -76,8 +76,6 @@ class ClusterVocabulary:
                     continue
                 self._read([key])
             found, total = self._known[key]
-            # A syllable and the parts of hyphenated words are in one field in the
-            # embedded index: documents holding both are counted twice here.
             documents += found
             occurrences += total
         return documents, occurrences

@@ -115,8 +115,10 @@ def lexicon_request(
                             break
                         for name in TEXT_FIELDS:
                             if len(forms) == 1:
-                                keys[(syllable_field(name, "exact"), forms[0])] = None
-                            keys[(word_field(name, "exact"), join_word(forms))] = None
+                                keys[(syllable_field(name, "exact"), str(forms[0]))] = None
+                            else:
+                                keys[(word_field(name, "exact"),
+                                      join_word(str(f) for f in forms))] = None
             for kind in streams:
                 kind_terms = terms if kind == stream else [folded_term(t) for t in terms]
                 # Each two adjacent syllables, as the pair a free word clause scores.
@@ -129,7 +131,8 @@ def lexicon_request(
                         for name in TEXT_FIELDS:
                             if len(run) == 1:
                                 keys[(syllable_field(name, kind), run[0])] = None
-                            keys[(word_field(name, kind), join_word(run))] = None
+                            else:
+                                keys[(word_field(name, kind), join_word(run))] = None
             if acronyms is not None:  # what acronyms add to the query is weighed too
                 syllables, _ = _terms(clause.text, accented)
                 added = [folded_term(a) for _, _, a in acronyms.find_expansions_in(
@@ -274,7 +277,8 @@ class _Builder:
         for name in TEXT_FIELDS:
             if len(run) == 1:
                 count += self.lexicon.count(syllable_field(name, stream), run[0])
-            count += self.lexicon.count(word_field(name, stream), join_word(run))
+            else:
+                count += self.lexicon.count(word_field(name, stream), join_word(run))
         return count
 
     def free_words(
@@ -430,12 +434,9 @@ class _Builder:
         terms = [to_term(s) for s in syllables]
         words = word_field(name, stream)
         syllables_field = syllable_field(name, stream)
-        if len(terms) == 1:
+        if len(terms) == 1:  # a syllable, or a part of a hyphenated word
             ratio = self.lexicon.idf_ratio(syllables_field, terms)
-            clauses = [_term(syllables_field, terms[0], boost * ratio)]
-            if self.lexicon.count(words, terms[0]):  # a part of a hyphenated word
-                clauses.append(_term(words, terms[0], boost))
-            return clauses
+            return [_term(syllables_field, terms[0], boost * ratio)]
         joined = join_word(terms)
         if self.lexicon.count(words, joined):
             return [_term(words, joined, boost)]

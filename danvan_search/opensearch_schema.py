@@ -9,10 +9,15 @@ the way they share one in the embedded index. Each text field therefore has:
 
 * ``<name>_x`` / ``<name>_f``: its syllables, exact and folded, one position each, so
   phrases of syllables match within the field (what ranking and phrase queries use);
+  then, as values of their own (apart, so no phrase runs into them), the parts of
+  hyphenated words (``covid`` of ``covid-19``), which are the same terms as syllables
+  in the embedded index, and :data:`LENGTH_FILLER` tokens for the word terms of the
+  text: the field's length is then the embedded field's (syllables, parts and word
+  terms, as near as the one-byte lengths of both engines allow: :func:`field_length`),
+  which BM25 divides by;
 * ``<name>_wx`` / ``<name>_wf``: its words of several syllables and their sub-spans,
-  joined by ``_`` (``dân_vận_khéo``), and the parts of hyphenated words (``covid`` of
-  ``covid-19``), without positions: what splitting a query into words and matching a
-  word the segmenter found look up;
+  joined by ``_`` (``dân_vận_khéo``), without positions: what splitting a query into
+  words and matching a word the segmenter found look up;
 * ``<name>_px`` / ``<name>_pf``: each two syllables next to each other
   (:func:`~danvan_search.analysis.pair_tuples`, as the embedded index's pair fields),
   one token each, with frequencies and the field's length (its number of pairs) but no
@@ -26,7 +31,9 @@ from it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import __version__
@@ -45,8 +52,9 @@ from .ranking import DEFAULT_RANKING, Ranking
 from .schema import FORMAT_VERSION, TEXT_FIELDS, document_record, metadata_fields
 
 #: Bump when the mapping or the token strings change: an index of another version is
-#: refused when opened (its terms would no longer match queries).
-OPENSEARCH_FORMAT_VERSION = 2
+#: refused when opened (its terms would no longer match queries). 3: the parts of
+#: hyphenated words in the syllable fields, which have the embedded fields' lengths.
+OPENSEARCH_FORMAT_VERSION = 3
 #: Joins the syllables of a word into one token (a token holds no space).
 WORD_JOINER = "_"
 #: Joins the two syllables of a pair into one token: U+2060 WORD JOINER, which no term
@@ -55,6 +63,12 @@ WORD_JOINER = "_"
 #: ``_`` would not do: syllables may hold it ("a_b c" and "a b_c" would give one token).
 PAIR_JOINER = "\u2060"
 STREAMS: dict[StreamKind, str] = {"exact": "x", "folded": "f"}
+#: Stands in a syllable field for each word term of the text, only so that the field
+#: has the length the embedded index's field has (it holds syllables and words
+#: together): BM25 weighs a match by the length, and the ranking is the embedded
+#: index's only with the same lengths. No query term can be it (U+2060 is removed from
+#: text and terms: see :data:`PAIR_JOINER`).
+LENGTH_FILLER = "\u2060"
 
 
 def syllable_field(name: str, stream: StreamKind) -> str:
@@ -139,11 +153,12 @@ def metadata() -> dict[str, Any]:
     }
 
 
-def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[str, str, int]:
-    """The syllable string, the word string and the number of distinct terms of one
-    analysed text, in one stream."""
+def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], str, int]:
+    """The syllable field's values, the word string and the number of distinct terms
+    of one analysed text, in one stream."""
     to_term = term_function(stream)
     syllables: list[str] = []
+    parts: list[str] = []
     words: list[str] = []
     for word in analysis.words:
         if word.kind == "code":  # one term, as in the embedded index
@@ -152,10 +167,49 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[str, str, int
         terms = [to_term(analysis.text[s:e]) for s, e in word.syllables]
         syllables.extend(terms)
         if len(terms) == 1:
-            words.extend(_parts(terms[0]))
+            parts.extend(_parts(terms[0]))
         words.extend(_spans(terms))
-    distinct = len(set(syllables)) + len(set(words))
-    return " ".join(syllables), " ".join(words), distinct
+    distinct = len(set(syllables)) + len(set(parts) | set(words))
+    # Each part a value of its own: values are far apart (the field's position gap),
+    # so no phrase matches across them, as none does in the embedded index, where a
+    # word's parts share its position.
+    values = [" ".join(syllables), *parts]
+    least = len(syllables) + len(parts)
+    fillers = field_length(least + len(words), least) - least
+    if fillers:
+        values.append(" ".join([LENGTH_FILLER] * fillers))
+    return values, " ".join(words), distinct
+
+
+@functools.lru_cache(maxsize=1)
+def _lucene_lengths() -> list[int]:
+    """The lengths Lucene's BM25 can tell apart: it keeps a field's length in one byte
+    (``SmallFloat.intToByte4``: exact below 24, then four significant bits, rounded
+    down), and scores with the length the byte stands for."""
+    free = 24  # 255 - longToInt4(Integer.MAX_VALUE)
+
+    def decoded(byte: int) -> int:
+        if byte < free:
+            return byte
+        code = byte - free
+        bits, shift = code & 0x07, (code >> 3) - 1
+        return free + (bits if shift < 0 else (bits | 0x08) << shift)
+
+    return sorted({decoded(b) for b in range(256)})
+
+
+def field_length(embedded: int, least: int) -> int:
+    """How many tokens to give a syllable field whose embedded counterpart holds
+    ``embedded`` terms, so that the length Lucene scores with is the nearest it has to
+    the one the embedded index scores with (Whoosh keeps lengths in a byte too, on
+    another scale, rounded up); never fewer than ``least``, the field's own tokens."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    target = byte_to_length(length_to_byte(embedded))
+    lengths = _lucene_lengths()
+    at = bisect.bisect_left(lengths, target)
+    nearest = min(lengths[max(at - 1, 0) : at + 1], key=lambda n: (abs(n - target), n))
+    return max(nearest, least)
 
 
 def pair_string(analysis: Analysis, stream: StreamKind) -> str:
@@ -187,15 +241,16 @@ def join_word(terms: Iterable[str]) -> str:
     return WORD_JOINER.join(terms)
 
 
-def document_source(doc: Document, digest: str) -> dict[str, Any]:
+def document_source(doc: Document, digest: str,
+                    analyse: Callable[[str], Analysis] = analyze) -> dict[str, Any]:
     """The OpenSearch document for ``doc``: stored fields, filters, facets and the token
-    strings of each text in each stream (the text segmented once)."""
+    strings of each text in each stream (the text segmented once, by ``analyse``)."""
     source: dict[str, Any] = {"id": doc.id, "content_hash": digest}
     counts = dict.fromkeys(STREAMS, 0)
     for name, text in (("title", doc.title), ("body", doc.body)):
         if not text:
             continue
-        analysis = analyze(text)
+        analysis = analyse(text)
         for stream in STREAMS:
             syllables, words, distinct = token_strings(analysis, stream)
             source[syllable_field(name, stream)] = syllables

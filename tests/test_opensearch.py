@@ -155,6 +155,37 @@ def test_pairs_in_documents_written_without_diacritics(opensearch_cluster: Any,
             ix.close()
 
 
+def test_syllables_score_as_in_the_embedded_index(opensearch_cluster: Any,
+                                                  tmp_path: Path) -> None:
+    """A syllable's BM25 score is the embedded index's, to a per cent: the parts of a
+    hyphenated word ("covid" of "COVID-19") are the same term as the syllable, counted
+    once with it, and a field's length counts its words too, as the embedded index
+    counts them (a text of compounds is longer than one of single syllables)."""
+    docs = [
+        {"id": "hyphen", "body": "Xét nghiệm COVID-19 tại Hà Nội."},
+        {"id": "both", "body": "Vaccine COVID 19 không làm bạn dương tính với COVID-19."},
+        {"id": "plain", "body": "Bệnh covid lây qua đường hô hấp, covid nguy hiểm."},
+        {"id": "compounds", "body": "Công tác dân vận của Ủy ban nhân dân Thành phố Hồ Chí "
+                                    "Minh trong phòng chống dịch bệnh covid ở khu dân cư."},
+        {"id": "syllables", "body": "covid là gì, ai có biết không nhỉ, ở đâu vậy, sao lại "
+                                    "thế, có ai biết chỉ tôi với?"},
+    ]
+    with SearchIndex.create(tmp_path / "ix") as ix:
+        ix.add(docs)
+    with SearchIndex.create(cluster_location(opensearch_cluster, "lengths")) as ix:
+        ix.add(docs)
+    with SearchIndex.open(tmp_path / "ix") as embedded, \
+            SearchIndex.open(cluster_location(opensearch_cluster, "lengths")) as cluster:
+        for query, order in (("covid", ["plain", "both", "hyphen", "syllables", "compounds"]),
+                             ("COVID 19", ["both", "hyphen", "plain", "syllables",
+                                           "compounds"]),
+                             ("19", ["both", "hyphen"])):
+            expected = {h.id: h.score for h in embedded.search(query, exact=True)}
+            found = {h.id: h.score for h in cluster.search(query, exact=True)}
+            assert list(found) == list(expected) == order
+            assert found == pytest.approx(expected, rel=0.01)
+
+
 def test_readme_query_finds_the_four_articles_in_the_readme_order(os_seeds: Any) -> None:
     results = os_seeds.search("dan van kheo")
     assert [h.id[:3] for h in results] == ["004", "002", "000", "003"]
