@@ -439,7 +439,7 @@ class _Builder:
             return [_term(syllables_field, terms[0], boost * ratio)]
         joined = join_word(terms)
         if self.lexicon.count(words, joined):
-            return [_term(words, joined, boost)]
+            return [_term(words, joined, boost * self.lexicon.idf_ratio(words, [joined]))]
         if known_only:
             return []
         ratio = self.lexicon.idf_ratio(syllables_field, terms)

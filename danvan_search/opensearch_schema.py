@@ -16,8 +16,9 @@ the way they share one in the embedded index. Each text field therefore has:
   terms, as near as the one-byte lengths of both engines allow: :func:`field_length`),
   which BM25 divides by;
 * ``<name>_wx`` / ``<name>_wf``: its words of several syllables and their sub-spans,
-  joined by ``_`` (``dân_vận_khéo``), without positions: what splitting a query into
-  words and matching a word the segmenter found look up;
+  joined by ``_`` (``dân_vận_khéo``), without positions, and stand-in tokens for the
+  same length as the syllable field: what splitting a query into words and matching a
+  word the segmenter found look up, and a word scores as in the embedded index;
 * ``<name>_px`` / ``<name>_pf``: each two syllables next to each other
   (:func:`~danvan_search.analysis.pair_tuples`, as the embedded index's pair fields),
   one token each, with frequencies and the field's length (its number of pairs) but no
@@ -97,9 +98,10 @@ def stream_fields() -> list[str]:
 def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
     """Settings and mapping of a new index."""
     positional = {"type": "text", "analyzer": "whitespace", "similarity": "danvan"}
-    # Matched and counted, never scored or phrased: no positions, no norms.
-    counted = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
-               "norms": False, "similarity": "danvan"}
+    # Words: counted, scored (restored accents, required words), never phrased: no
+    # positions; norms, of the embedded field's length (stand-in tokens).
+    words = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
+             "similarity": "danvan"}
     # Scored like a word, never part of a phrase: frequencies and norms, no positions.
     pairs = {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
              "similarity": "danvan"}
@@ -121,7 +123,7 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
         properties[count_field(stream)] = {"type": "integer", "index": False}
         for name in TEXT_FIELDS:
             properties[syllable_field(name, stream)] = positional
-            properties[word_field(name, stream)] = counted
+            properties[word_field(name, stream)] = words
             properties[pair_field(name, stream)] = pairs
     b = {"title": ranking.title_b, "body": ranking.body_b}
     if len(set(b.values())) > 1:  # one similarity serves both fields
@@ -175,10 +177,15 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], st
     # word's parts share its position.
     values = [" ".join(syllables), *parts]
     least = len(syllables) + len(parts)
-    fillers = field_length(least + len(words), least) - least
+    embedded = least + len(words)
+    fillers = field_length(embedded, least) - least
     if fillers:
         values.append(" ".join([LENGTH_FILLER] * fillers))
-    return values, " ".join(words), distinct
+    # The words' field has the same length: a word scores as the same term of the
+    # embedded field would (no positions: the stand-ins cost a frequency per text).
+    word_fillers = field_length(embedded, len(words)) - len(words)
+    word_string = " ".join([*words, *[LENGTH_FILLER] * word_fillers])
+    return values, word_string, distinct
 
 
 @functools.lru_cache(maxsize=1)
