@@ -4,18 +4,29 @@
   CRF) and the bulk requests timed apart;
 * queries: p50/p95 of headlines of other articles, on both, same questions;
 * ranking: MRR@10 on the four dev collections (accented and unaccented questions), on
-  both: the target is to be within 0.02 of the embedded index.
+  both, the same sample of questions ``ranking.py --quick`` asks: the target is to be
+  within 0.02 of the embedded index.
 
-It starts its own 3-node cluster on loopback (``tests/opensearch_cluster.py``; run
-``bash scripts/fetch-opensearch.sh`` first), or uses ``--url opensearch://HOST:PORT``.
+It starts its own cluster on loopback (``tests/opensearch_cluster.py``, ``--nodes``, 3 by
+default; run ``bash scripts/fetch-opensearch.sh`` first), or uses ``--url
+opensearch://HOST:PORT``.
 
     python benchmarks/opensearch.py --articles 2000 --queries 100 --ranking-queries 150
+    python benchmarks/opensearch.py --parts ranking --whoosh-index-dir DIR \
+        --cache-dir /tmp/danvan-analysis [--url opensearch://… --reuse-cluster]
+
+``--whoosh-index-dir`` opens embedded indexes already built (``DIR/<collection>/index``,
+as ``ranking.py --index-dir`` keeps them) read-only instead of building them;
+``--cache-dir`` keeps the segmentation of each collection's texts (outside the
+repository) for the next run; ``--reuse-cluster`` keeps a ranking index of the same
+format and size already on the cluster.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -35,10 +46,12 @@ from common import (
     read_jsonl,
     sample,
     slim,
+    working_tree,
 )
 from ranking import first_relevant
 
 from danvan_search import Document, SearchIndex
+from danvan_search.analysis import ANALYSIS_VERSION, Analysis, Word, analyze
 from danvan_search.opensearch_index import OpenSearchIndex, _send_bulk
 from danvan_search.opensearch_schema import document_source
 
@@ -102,34 +115,141 @@ def latency(url: str, workdir: Path, queries: list[str]) -> dict[str, Any]:
     return rows
 
 
-def ranking(url: str, workdir: Path, per_kind: int) -> dict[str, Any]:
+def _analyse_texts(texts: list[str]) -> list[Analysis]:
+    return [analyze(t) for t in texts]
+
+
+def _analysed_sources(collection: str, docs: list[dict[str, Any]],
+                      cache_dir: Path | None) -> list[dict[str, Any]]:
+    """The OpenSearch documents of a collection. The analysis (the CRF, one process
+    per core) is kept in ``cache_dir`` (outside the repository) when given: it takes
+    minutes, and only a change to the analysis needs it again, not one to the way the
+    cluster is given its results."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    documents = [Document.from_dict(d) for d in docs]
+    texts = list(dict.fromkeys(t for d in documents for t in (d.title, d.body) if t))
+    cached = cache_dir / f"{collection}-analysis{ANALYSIS_VERSION}.jsonl.xz" if cache_dir else None
+    if cached is not None and cached.exists():
+        analyses = {}
+        for row in read_jsonl(cached):
+            words = tuple(Word(w[0], w[1], w[2], w[3], tuple(tuple(s) for s in w[4]))
+                          for w in row["words"])
+            analyses[row["text"]] = Analysis(row["text"], words)
+    else:
+        step = 100
+        parts = [texts[i : i + step] for i in range(0, len(texts), step)]
+        with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+            found = [a for part in pool.map(_analyse_texts, parts) for a in part]
+        analyses = dict(zip(texts, found, strict=True))
+        if cached is not None:
+            import lzma
+
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(".partial")
+            with lzma.open(partial, "wt", encoding="utf-8") as out:
+                for text, analysis in analyses.items():
+                    row = {"text": text, "words": [list(w) for w in analysis.words]}
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            partial.rename(cached)
+    return [document_source(d, d.content_hash(), analyses.__getitem__) for d in documents]
+
+
+def _load_cluster_index(location: str, sources: list[dict[str, Any]]) -> None:
+    with OpenSearchIndex.create(location, overwrite=True) as ix:
+        name = ix.location.name
+        for i in range(0, len(sources), ix.batch_size):
+            part = sources[i : i + ix.batch_size]
+            actions = [{"index": {"_index": name, "_id": s["id"]}} for s in part]
+            payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
+                        for s in part]
+            _send_bulk(ix, actions, payloads)
+        ix.refresh()
+
+
+def _first_ranks(ix: Any, questions: list[dict[str, Any]]) -> list[int]:
+    ranks = []
+    for q in questions:
+        text = query_words(q["query"])
+        ranked = [h.id for h in ix.search(text, limit=10)] if text else []
+        ranks.append(first_relevant(ranked, set(q["relevant_ids"])))
+    return ranks
+
+
+def _mrr(ranks: list[int]) -> float:
+    return round(sum(1 / r for r in ranks if r) / len(ranks), 4)
+
+
+def ranking(url: str, workdir: Path, per_kind: int, *, whoosh_index_dir: Path | None = None,
+            cache_dir: Path | None = None, collections: list[str] | None = None,
+            reuse_cluster: bool = False) -> dict[str, Any]:
+    """MRR@10 of both backends on the same sample of questions per collection (the
+    sample ``ranking.py --quick`` asks), accented and unaccented, in one run.
+
+    ``whoosh_index_dir``: embedded indexes already built, ``DIR/<collection>/index``
+    (``ranking.py --index-dir``), opened read-only; ``reuse_cluster``: keep a cluster
+    index of the collection with as many documents as the collection."""
     result: dict[str, Any] = {}
-    for collection in COLLECTIONS:
+    for collection in collections or list(COLLECTIONS):
         docs = collection_docs(collection)
         name = collection.replace("_", "-").lower()
-        whoosh_path = workdir / f"rank-{name}"
-        with SearchIndex.create(whoosh_path) as ix:
-            ix.index_documents(docs)
-        with OpenSearchIndex.create(f"{url}/rank-{name}", overwrite=True) as ix:
-            ix.index_documents(docs)
+        location = f"{url}/rank-{name}"
+        kept = whoosh_index_dir / collection / "index" if whoosh_index_dir else None
+        whoosh_path = kept if kept is not None and kept.exists() else workdir / f"rank-{name}"
+        if whoosh_path != kept:
+            with SearchIndex.create(whoosh_path) as ix:
+                ix.index_documents(docs)
+        if not (reuse_cluster and _reusable(location, len(docs))):
+            _load_cluster_index(location, _analysed_sources(collection, docs, cache_dir))
         rows: dict[str, Any] = {"docs": len(docs)}
-        with SearchIndex.open(whoosh_path) as whoosh, \
-                OpenSearchIndex.open(f"{url}/rank-{name}") as cluster:
+        with SearchIndex.open(whoosh_path) as whoosh, OpenSearchIndex.open(location) as cluster:
+            if len(whoosh) != len(docs):
+                raise ValueError(f"{whoosh_path} holds {len(whoosh)} documents, not {len(docs)}")
             for kind, folded in (("accented", False), ("unaccented", True)):
                 questions = sample(collection_queries(collection, folded), per_kind,
                                    f"ranking:{collection}")
-                for engine, ix in (("whoosh", whoosh), ("opensearch", cluster)):
-                    total = 0.0
-                    for q in questions:
-                        text = query_words(q["query"])
-                        ranked = [h.id for h in ix.search(text, limit=10)] if text else []
-                        first = first_relevant(ranked, set(q["relevant_ids"]))
-                        total += 1 / first if first else 0.0
-                    rows[f"{engine}_{kind}_mrr@10"] = round(total / len(questions), 4)
+                ranks = {engine: _first_ranks(ix, questions)
+                         for engine, ix in (("whoosh", whoosh), ("opensearch", cluster))}
+                for engine, found in ranks.items():
+                    rows[f"{engine}_{kind}_mrr@10"] = _mrr(found)
+                    rows[f"{engine}_{kind}_ranks"] = found
+                rows[f"{kind}_difference"] = round(
+                    rows[f"opensearch_{kind}_mrr@10"] - rows[f"whoosh_{kind}_mrr@10"], 4)
                 rows["questions_per_kind"] = len(questions)
+                rows["qids"] = [q["qid"] for q in questions]
         result[collection] = rows
-        print(f"  ranking {collection}: {rows}", flush=True)
+        print(f"  ranking {collection}: " + ", ".join(
+            f"{k} {v}" for k, v in rows.items() if k.endswith(("mrr@10", "difference"))),
+            flush=True)
     return result
+
+
+def _reusable(location: str, documents: int) -> bool:
+    """Whether the cluster holds an index of this version at ``location`` with as many
+    documents as the collection."""
+    from danvan_search.errors import IncompatibleIndexError, IndexNotFoundError
+
+    try:
+        with OpenSearchIndex.open(location) as ix:
+            return len(ix) == documents
+    except (IncompatibleIndexError, IndexNotFoundError):
+        return False
+
+
+def ranking_markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "| collection | docs | questions | accented: embedded | OpenSearch | difference "
+        "| unaccented: embedded | OpenSearch | difference |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for collection, row in result.items():
+        cells = [collection, str(row["docs"]), str(row["questions_per_kind"])]
+        for kind in ("accented", "unaccented"):
+            cells += [f"{row[f'whoosh_{kind}_mrr@10']:.3f}",
+                      f"{row[f'opensearch_{kind}_mrr@10']:.3f}",
+                      f"{row[f'{kind}_difference']:+.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -139,6 +259,16 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--ranking-queries", type=int, default=150)
     parser.add_argument("--parts", default="indexing,latency,ranking")
+    parser.add_argument("--collections", help="comma-separated ranking collections")
+    parser.add_argument("--whoosh-index-dir", type=Path,
+                        help="embedded indexes already built (DIR/<collection>/index, as "
+                        "ranking.py --index-dir keeps them), opened read-only")
+    parser.add_argument("--cache-dir", type=Path,
+                        help="keep the analysed documents of each collection here "
+                        "(outside the repository) and reuse them")
+    parser.add_argument("--reuse-cluster", action="store_true",
+                        help="with --url: keep a ranking index already on the cluster")
+    parser.add_argument("--nodes", type=int, default=3, help="nodes of the cluster started")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     cluster = None
@@ -146,11 +276,12 @@ def main() -> None:
     if url is None:
         from opensearch_cluster import LocalCluster
 
-        cluster = LocalCluster(3)
+        cluster = LocalCluster(args.nodes)
         cluster.start()
         url = "opensearch://" + ",".join(f"127.0.0.1:{n.http_port}" for n in cluster.nodes)
     parts = set(args.parts.split(","))
-    report: dict[str, Any] = {}
+    report: dict[str, Any] = {"measured": working_tree(), "load_average_before":
+                              [round(x, 2) for x in os.getloadavg()]}
     try:
         with tempfile.TemporaryDirectory(prefix="danvan-bench-os-") as tmp:
             workdir = Path(tmp)
@@ -164,12 +295,20 @@ def main() -> None:
                     report["latency"] = latency(url, workdir, [q for q in queries if q])
                     print(f"  latency: {report['latency']}", flush=True)
             if "ranking" in parts:
-                report["ranking"] = ranking(url, workdir, args.ranking_queries)
+                report["ranking"] = ranking(
+                    url, workdir, args.ranking_queries, whoosh_index_dir=args.whoosh_index_dir,
+                    cache_dir=args.cache_dir, reuse_cluster=args.reuse_cluster,
+                    collections=args.collections.split(",") if args.collections else None)
+                print(ranking_markdown(report["ranking"]), flush=True)
     finally:
         if cluster is not None:
             cluster.stop()
+    report["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(report, indent=2, ensure_ascii=False)
-    print(text)
+    if "ranking" not in parts:
+        print(text)
+    print(f"load average before {report['load_average_before']}, "
+          f"after {report['load_average_after']}")
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")
 
