@@ -19,9 +19,11 @@ is read and nothing is kept between queries, so a write is seen by the next quer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
 
 from .assistance import Assistance, QueryAssistant
+from .opensearch_query import Lexicon
 from .opensearch_schema import join_pair, join_word, pair_field, syllable_field, word_field
 from .schema import PAIR_FIELDS, STREAM_FIELDS, TEXT_FIELDS
 
@@ -49,23 +51,46 @@ def cluster_keys(field: str, term: str) -> list[Key]:
     return []
 
 
-class ClusterVocabulary:
-    """Term statistics of an index on a cluster, in the embedded index's field names
-    (:class:`~danvan_search.assistance.TermStatistics`), read in rounds.
+@dataclass(frozen=True)
+class Statistics:
+    """What one read of the term dictionaries gives: (field, term) → (documents holding
+    it, its occurrences); field → (documents with it, its tokens)."""
 
-    ``lookup`` reads the documents and occurrences of many (field, term) keys at once.
-    While ``speculative``, a statistic not read yet is 0 and noted for
+    terms: Mapping[Key, tuple[int, int]]
+    fields: Mapping[str, tuple[int, int]]
+
+
+class ClusterVocabulary:
+    """Term statistics of an index on a cluster, for one search: for the assistant in
+    the embedded index's field names (:class:`~danvan_search.assistance.TermStatistics`),
+    read in rounds, and for the query (:meth:`lexicon`).
+
+    ``lookup`` reads the statistics of many (field, term) keys at once, and those of the
+    fields. While ``speculative``, a statistic not read yet is 0 and noted for
     :meth:`read_missing`; otherwise it is read when asked.
     """
 
-    def __init__(self, lookup: Callable[[Collection[Key]], Mapping[Key, tuple[int, int]]]
-                 ) -> None:
+    def __init__(self, lookup: Callable[[Collection[Key]], Statistics]) -> None:
         self._lookup = lookup
         self._known: dict[Key, tuple[int, int]] = {}
+        self._fields: Mapping[str, tuple[int, int]] | None = None
         self._missing: dict[Key, None] = {}
         self.speculative = True
         #: Requests made (rounds of :meth:`read_missing`, and lookups one by one).
         self.reads = 0
+
+    def note(self, keys: Iterable[Key]) -> None:
+        """Read ``keys`` (cluster fields and terms) with the next round."""
+        self._missing.update((key, None) for key in keys if key not in self._known)
+
+    def lexicon(self, keys: Collection[Key]) -> Lexicon:
+        """The statistics of ``keys`` (cluster fields and terms) and of the fields, read
+        now if any is not known yet."""
+        self.note(keys)
+        if self._missing or self._fields is None:
+            self._read(list(self._missing))
+            self._missing.clear()
+        return Lexicon(self._known, self._fields or {})
 
     def _statistics(self, field: str, term: str) -> tuple[int, int]:
         documents = occurrences = 0
@@ -97,8 +122,9 @@ class ClusterVocabulary:
     def _read(self, keys: list[Key]) -> None:
         found = self._lookup(keys)
         self.reads += 1
+        self._fields = found.fields
         for key in keys:
-            self._known[key] = found.get(key, (0, 0))
+            self._known[key] = found.terms.get(key, (0, 0))
 
 
 def assist(text: str, vocabulary: ClusterVocabulary) -> Assistance:

@@ -45,17 +45,17 @@ from .errors import (
 )
 from .filters import Filters, facet_counts
 from .normalization import has_lone_surrogates
-from .opensearch_assistance import ClusterVocabulary, assist
+from .opensearch_assistance import ClusterVocabulary, Statistics, assist
 from .opensearch_query import (
     QueryPlan,
     build_query,
     facet_aggregations,
     facet_groups,
     filter_clauses,
-    lexicon_from,
-    lexicon_request,
+    lexicon_keys,
+    statistics_fields,
 )
-from .opensearch_schema import document_source, index_body, metadata
+from .opensearch_schema import LENGTH_FILLER, document_source, index_body, metadata
 from .query import parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .searching import SearchResults, Sort, StoredDocument, _hit
@@ -516,32 +516,38 @@ class OpenSearchIndex:
         reached by :meth:`_search_deep`."""
         return self._setting("max_result_window", DEFAULT_RESULT_WINDOW)
 
-    def term_statistics(self, keys: Collection[tuple[str, str]]
-                        ) -> dict[tuple[str, str], tuple[int, int]]:
-        """For each (field, term): the documents holding the term and its occurrences,
-        over the whole index. Read from the term dictionaries, no posting visited: the
-        term vectors, with term statistics, of an artificial document made of the terms,
-        once per shard (a shard's statistics are its own), summed."""
-        terms: dict[str, dict[str, None]] = {}
+    def term_statistics(self, keys: Collection[tuple[str, str]]) -> Statistics:
+        """For each (field, term): the documents holding the term and its occurrences;
+        for each field of :func:`~.opensearch_query.statistics_fields`: the documents
+        with it and its tokens; over the whole index. Read from the term dictionaries,
+        no posting visited: the term vectors, with term and field statistics, of an
+        artificial document made of the terms, once per shard (a shard's statistics are
+        its own), summed."""
+        terms: dict[str, dict[str, None]] = {field: {} for field in statistics_fields()}
         for field, term in keys:
             if term and not any(c.isspace() for c in term):  # one token each
                 terms.setdefault(field, {})[term] = None
-        found: dict[tuple[str, str], tuple[int, int]] = {}
-        if not terms:
-            return found
-        body = {"doc": {field: " ".join(words) for field, words in terms.items()},
-                "term_statistics": True, "field_statistics": False, "positions": False,
+        # A field is in the answer only if the document has it: a stand-in token then.
+        body = {"doc": {field: " ".join(words) or LENGTH_FILLER
+                        for field, words in terms.items()},
+                "term_statistics": True, "field_statistics": True, "positions": False,
                 "offsets": False, "payloads": False}
+        found: dict[tuple[str, str], tuple[int, int]] = {}
+        fields: dict[str, tuple[int, int]] = {}
         for shard in range(self._setting("number_of_shards", 1)):
             answer = self._call(lambda shard=shard: self.client.termvectors(
                 index=self.location.name, body=body,
                 params={"preference": f"_shards:{shard}", "realtime": "false"}))
             for field, vectors in answer.get("term_vectors", {}).items():
+                stats = vectors.get("field_statistics", {})
+                documents, tokens = fields.get(field, (0, 0))
+                fields[field] = (documents + max(int(stats.get("doc_count", 0)), 0),
+                                 tokens + max(int(stats.get("sum_ttf", 0)), 0))
                 for term, counts in vectors.get("terms", {}).items():
                     documents, occurrences = found.get((field, term), (0, 0))
                     found[(field, term)] = (documents + int(counts.get("doc_freq", 0)),
                                             occurrences + int(counts.get("ttf", 0)))
-        return found
+        return Statistics(found, fields)
 
     def _search_deep(self, body: dict[str, Any]) -> dict[str, Any]:
         """``body`` (``from`` + ``size`` beyond the result window) over one point in time:
@@ -648,16 +654,21 @@ class OpenSearchIndex:
         else:
             text = prepare_query_text(query or "")
             acronyms = None if exact else self.acronyms
+            # One set of statistics per search: the query's terms are read with the
+            # assistant's first round.
+            vocabulary = ClusterVocabulary(self.term_statistics)
             if not exact:
-                assistance = assist(text, ClusterVocabulary(self.term_statistics))
+                vocabulary.note(lexicon_keys(parse_query(text), acronyms))
+                assistance = assist(text, vocabulary)
             restored = assistance.restored if assistance else None
-            plan = self._plan(text, acronyms, restored)
+            plan = self._plan(text, vocabulary, acronyms, restored)
             if assistance and assistance.correction is not None:
                 # As in the embedded index: the correction replaces what was typed only
                 # when that finds nothing, with the same filters, and it finds something.
                 filters = filter_clauses(restrict)
                 if not self._finds_any(plan.query, filters):
-                    corrected = self._plan(assistance.correction, acronyms, restored)
+                    corrected = self._plan(assistance.correction, vocabulary, acronyms,
+                                           restored)
                     if self._finds_any(corrected.query, filters):
                         text, plan = assistance.correction, corrected
                         corrected_from = assistance.typed
@@ -695,13 +706,12 @@ class OpenSearchIndex:
         return SearchResults(text, hits, total, suggestion, corrected_from,
                              facets=counts or {}, offset=offset)
 
-    def _plan(self, text: str, acronyms: Acronyms | None,
+    def _plan(self, text: str, vocabulary: ClusterVocabulary, acronyms: Acronyms | None,
               restored: Mapping[str, str] | None) -> QueryPlan:
-        """The query for ``text``, weighed with the statistics of its terms (one
-        counting request)."""
+        """The query for ``text``, weighed with the statistics of its terms (read unless
+        ``vocabulary`` has them)."""
         parsed = parse_query(text)
-        request, keys = lexicon_request(parsed, acronyms, restored)
-        lexicon = lexicon_from(self._search(request), keys)
+        lexicon = vocabulary.lexicon(lexicon_keys(parsed, acronyms, restored))
         return build_query(parsed, lexicon, acronyms=acronyms, restored=restored,
                            ranking=self.ranking)
 

@@ -6,17 +6,18 @@ into the words the index holds, and the same ranking features
 body (exact stream for words typed with accents, folded for words typed without), found
 by whole words, plus, for syllables adjacent in the query found adjacent in the body,
 a bonus and the pair scored as a term of its own (the pair fields). What the embedded
-index reads term by term from its files is asked of the cluster once per query
-(:func:`lexicon_request`): how many documents hold each run of query syllables, as a word
-or as syllables, and each pair of adjacent ones, which is what the split, the choice
-between a word and a phrase, and the weight of each term need.
+index reads term by term from its files is asked of the cluster's term dictionaries at
+once (:func:`lexicon_keys`, :class:`Lexicon`): the documents and occurrences of each run
+of query syllables, as a word or as syllables, and of each pair of adjacent ones, which
+is what the split, the choice between a word and a phrase, and the weight of each term
+need.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -26,7 +27,6 @@ from .filters import Filters, filter_value
 from .metadata import normalize_code
 from .normalization import has_diacritics
 from .opensearch_schema import (
-    count_field,
     join_pair,
     join_word,
     pair_field,
@@ -56,20 +56,51 @@ def _terms(text: str, accented: bool) -> tuple[list[str], list[str]]:
 # --- term statistics ----------------------------------------------------------------------
 
 
+#: A field of the index and a term of it.
+Key = tuple[str, str]
+
+
+def statistics_fields() -> list[str]:
+    """The fields whose statistics (documents with the field, its tokens) a query needs:
+    every syllable, word and pair field, and ``id`` (every document has one)."""
+    return ["id", *(field(name, kind) for kind in ("exact", "folded") for name in TEXT_FIELDS
+                    for field in (syllable_field, word_field, pair_field))]
+
+
 @dataclass(frozen=True)
 class Lexicon:
-    """Document counts of the query's candidate terms, per field, and the totals the
-    word model divides by; whether the index has documents written without diacritics."""
+    """Statistics of the query's candidate terms, per field (the documents holding each,
+    and its occurrences), and of the fields: what splitting the query into words and
+    weighing its terms need, read from the term dictionaries (see
+    :meth:`OpenSearchIndex.term_statistics
+    <danvan_search.opensearch_index.OpenSearchIndex.term_statistics>`)."""
 
-    counts: Mapping[tuple[str, str], int]
-    totals: Mapping[str, int]
-    plain_docs: bool
-    #: Documents in the index, and documents with each syllable field.
-    documents: int = 0
-    field_documents: Mapping[str, int] = field(default_factory=dict)
+    #: (field, term) → (documents holding it, its occurrences).
+    terms: Mapping[Key, tuple[int, int]]
+    #: field → (documents with the field, tokens of the field).
+    fields: Mapping[str, tuple[int, int]]
 
     def count(self, field: str, term: str) -> int:
-        return self.counts.get((field, term), 0)
+        return self.terms.get((field, term), (0, 0))[0]
+
+    def frequency(self, field: str, term: str) -> int:
+        return self.terms.get((field, term), (0, 0))[1]
+
+    @property
+    def documents(self) -> int:
+        return self.fields.get("id", (0, 0))[0]
+
+    @property
+    def plain_docs(self) -> bool:
+        """Whether the index has documents written without diacritics."""
+        return bool(self.count(PLAIN_FIELD, PLAIN_MARK))
+
+    def total(self, stream: StreamKind) -> int:
+        """The tokens of the syllable fields of ``stream``: the embedded index's field
+        lengths (its syllables, parts and words, which the stand-in tokens count), the
+        denominator of the word model that splits a query."""
+        return sum(self.fields.get(syllable_field(name, stream), (0, 0))[1]
+                   for name in TEXT_FIELDS)
 
     def idf_ratio(self, field: str, terms: Sequence[str]) -> float:
         """How much to weigh a term (or phrase) of a syllable field so that it scores as
@@ -80,7 +111,7 @@ class Lexicon:
         documents rank otherwise. (Both use the term frequency and length the same way,
         up to a constant factor.)"""
         whoosh = lucene = 0.0
-        docs, with_field = self.documents, self.field_documents.get(field, 0)
+        docs, with_field = self.documents, self.fields.get(field, (0, 0))[0]
         for term in terms:
             df = self.count(field, term)
             if not df or not docs or not with_field:
@@ -90,16 +121,16 @@ class Lexicon:
         return whoosh / lucene if lucene > 0 else 1.0
 
 
-def lexicon_request(
+def lexicon_keys(
     parsed: ParsedQuery, acronyms: Acronyms | None = None,
     restored: Mapping[str, str] | None = None,
-) -> tuple[Query, list[tuple[str, str]]]:
-    """One search (no hits) counting the documents of every run of up to
-    :data:`MAX_WORD_SYLLABLES` syllables of the query's clauses, in every text field:
-    runs of several syllables as words, single syllables as syllables and as parts of
-    hyphenated words; the same for the accents ``restored`` on runs typed without.
-    Returns the request body and the (field, term) key of each filter, in order."""
-    keys: dict[tuple[str, str], None] = {}
+) -> list[Key]:
+    """The terms whose statistics the query for ``parsed`` needs: every run of up to
+    :data:`MAX_WORD_SYLLABLES` syllables of its clauses, in every text field (runs of
+    several syllables as words, single syllables as syllables), each pair of adjacent
+    syllables, the terms acronyms add, the accents ``restored`` on runs typed without,
+    and the mark of documents written without diacritics."""
+    keys: dict[Key, None] = {(PLAIN_FIELD, PLAIN_MARK): None}
     for alternative in parsed.alternatives:
         for clause in alternative:
             accented = has_diacritics(clause.text)
@@ -144,38 +175,7 @@ def lexicon_request(
                 for term in added:
                     for name in TEXT_FIELDS:
                         keys[(syllable_field(name, "folded"), term)] = None
-    ordered = list(keys)
-    aggs: Query = {
-        "plain": {"filter": {"term": {PLAIN_FIELD: PLAIN_MARK}}},
-        "fields": {"filters": {"filters": {
-            field: {"exists": {"field": field}}
-            for kind in ("exact", "folded")
-            for field in [*(syllable_field(name, kind) for name in TEXT_FIELDS),
-                          *(word_field(name, kind) for name in TEXT_FIELDS),
-                          pair_field("body", kind)]
-        }}},
-        **{f"total_{kind}": {"sum": {"field": count_field(kind)}}
-           for kind in ("exact", "folded")},
-    }
-    if ordered:
-        aggs["runs"] = {"filters": {"filters": {
-            str(i): {"term": {field: term}} for i, (field, term) in enumerate(ordered)
-        }}}
-    return {"size": 0, "track_total_hits": True, "aggs": aggs}, ordered
-
-
-def lexicon_from(answer: Mapping[str, Any], keys: list[tuple[str, str]]) -> Lexicon:
-    aggs = answer.get("aggregations", {})
-    buckets = aggs.get("runs", {}).get("buckets", {})
-    counts = {key: int(buckets[str(i)]["doc_count"]) for i, key in enumerate(keys)
-              if str(i) in buckets and buckets[str(i)]["doc_count"]}
-    totals = {kind: int(aggs.get(f"total_{kind}", {}).get("value") or 0)
-              for kind in ("exact", "folded")}
-    field_documents = {name: int(bucket["doc_count"])
-                       for name, bucket in aggs.get("fields", {}).get("buckets", {}).items()}
-    documents = int(answer.get("hits", {}).get("total", {}).get("value", 0))
-    return Lexicon(counts, totals, bool(aggs.get("plain", {}).get("doc_count")), documents,
-                   field_documents)
+    return list(keys)
 
 
 # --- the query ----------------------------------------------------------------------------
@@ -264,21 +264,23 @@ class _Builder:
 
     def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
         """The words of ``text`` as tuples of syllables, split as the embedded index
-        splits them (its likeliest split, see ``query._Builder.words``), here with the
-        documents holding each run as the counts."""
+        splits them (its likeliest split, see ``query._Builder.words``, with the same
+        occurrences and totals)."""
         syllables, terms = _terms(text, accented)
         stream = _stream(accented)
-        total = self.lexicon.totals.get(stream) or 1
+        total = self.lexicon.total(stream) or 1
         spans = likeliest_spans(terms, lambda run: self.run_count(run, stream), total)
         return [tuple(syllables[i:j]) for i, j in spans]
 
     def run_count(self, run: Sequence[str], stream: StreamKind) -> int:
+        """The occurrences of a run of syllables in the text fields, as a word or, for
+        one syllable, as a syllable (the embedded index's term frequency)."""
         count = 0
         for name in TEXT_FIELDS:
             if len(run) == 1:
-                count += self.lexicon.count(syllable_field(name, stream), run[0])
+                count += self.lexicon.frequency(syllable_field(name, stream), run[0])
             else:
-                count += self.lexicon.count(word_field(name, stream), join_word(run))
+                count += self.lexicon.frequency(word_field(name, stream), join_word(run))
         return count
 
     def free_words(

@@ -54,7 +54,8 @@ from .schema import FORMAT_VERSION, TEXT_FIELDS, document_record, metadata_field
 
 #: Bump when the mapping or the token strings change: an index of another version is
 #: refused when opened (its terms would no longer match queries). 3: the parts of
-#: hyphenated words in the syllable fields, which have the embedded fields' lengths.
+#: hyphenated words in the syllable fields, which (and the word fields) have the
+#: embedded fields' lengths; no count of terms per document.
 OPENSEARCH_FORMAT_VERSION = 3
 #: Joins the syllables of a word into one token (a token holds no space).
 WORD_JOINER = "_"
@@ -82,12 +83,6 @@ def word_field(name: str, stream: StreamKind) -> str:
 
 def pair_field(name: str, stream: StreamKind) -> str:
     return f"{name}_p{STREAMS[stream]}"
-
-
-def count_field(stream: StreamKind) -> str:
-    """A per-document number: its distinct syllable and word terms, over both text
-    fields (summed over the index, the denominator of the query's word model)."""
-    return f"terms_{STREAMS[stream]}"
 
 
 def stream_fields() -> list[str]:
@@ -120,7 +115,6 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
         "doc": {"type": "object", "enabled": False},
     }
     for stream in STREAMS:
-        properties[count_field(stream)] = {"type": "integer", "index": False}
         for name in TEXT_FIELDS:
             properties[syllable_field(name, stream)] = positional
             properties[word_field(name, stream)] = words
@@ -155,9 +149,9 @@ def metadata() -> dict[str, Any]:
     }
 
 
-def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], str, int]:
-    """The syllable field's values, the word string and the number of distinct terms
-    of one analysed text, in one stream."""
+def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], str]:
+    """The syllable field's values and the word string of one analysed text, in one
+    stream."""
     to_term = term_function(stream)
     syllables: list[str] = []
     parts: list[str] = []
@@ -171,7 +165,6 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], st
         if len(terms) == 1:
             parts.extend(_parts(terms[0]))
         words.extend(_spans(terms))
-    distinct = len(set(syllables)) + len(set(parts) | set(words))
     # Each part a value of its own: values are far apart (the field's position gap),
     # so no phrase matches across them, as none does in the embedded index, where a
     # word's parts share its position.
@@ -185,7 +178,7 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], st
     # embedded field would (no positions: the stand-ins cost a frequency per text).
     word_fillers = field_length(embedded, len(words)) - len(words)
     word_string = " ".join([*words, *[LENGTH_FILLER] * word_fillers])
-    return values, word_string, distinct
+    return values, word_string
 
 
 @functools.lru_cache(maxsize=1)
@@ -253,21 +246,17 @@ def document_source(doc: Document, digest: str,
     """The OpenSearch document for ``doc``: stored fields, filters, facets and the token
     strings of each text in each stream (the text segmented once, by ``analyse``)."""
     source: dict[str, Any] = {"id": doc.id, "content_hash": digest}
-    counts = dict.fromkeys(STREAMS, 0)
     for name, text in (("title", doc.title), ("body", doc.body)):
         if not text:
             continue
         analysis = analyse(text)
         for stream in STREAMS:
-            syllables, words, distinct = token_strings(analysis, stream)
+            syllables, words = token_strings(analysis, stream)
             source[syllable_field(name, stream)] = syllables
             source[word_field(name, stream)] = words
             pairs = pair_string(analysis, stream)
             if pairs:  # a field without a token: no norm, not counted with the field
                 source[pair_field(name, stream)] = pairs
-            counts[stream] += distinct
-    for stream, count in counts.items():
-        source[count_field(stream)] = count
     source.update(metadata_fields(doc))
     source["doc"] = document_record(doc, digest)
     return source
