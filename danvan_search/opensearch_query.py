@@ -27,6 +27,7 @@ from .filters import Filters, filter_value
 from .metadata import normalize_code
 from .normalization import has_diacritics
 from .opensearch_schema import (
+    LENGTH_FIELD,
     join_pair,
     join_word,
     pair_field,
@@ -63,8 +64,9 @@ Key = tuple[str, str]
 def statistics_fields() -> list[str]:
     """The fields whose statistics (documents with the field, its tokens) a query needs:
     every syllable, word and pair field, and ``id`` (every document has one)."""
-    return ["id", *(field(name, kind) for kind in ("exact", "folded") for name in TEXT_FIELDS
-                    for field in (syllable_field, word_field, pair_field))]
+    return ["id", LENGTH_FIELD,
+            *(field(name, kind) for kind in ("exact", "folded") for name in TEXT_FIELDS
+              for field in (syllable_field, word_field, pair_field))]
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,11 @@ class Lexicon:
         """Whether the index has documents written without diacritics."""
         return bool(self.count(PLAIN_FIELD, PLAIN_MARK))
 
-    def total(self, stream: StreamKind) -> int:
-        """The tokens of the syllable fields of ``stream``: the embedded index's field
-        lengths (its syllables, parts and words, which the stand-in tokens count), the
-        denominator of the word model that splits a query."""
-        return sum(self.fields.get(syllable_field(name, stream), (0, 0))[1]
-                   for name in TEXT_FIELDS)
+    def total(self) -> int:
+        """The embedded index's text fields' lengths summed (its syllables, parts and
+        words; as many in either stream): the denominator of the word model that splits
+        a query."""
+        return self.fields.get(LENGTH_FIELD, (0, 0))[1]
 
     def idf_ratio(self, field: str, terms: Sequence[str]) -> float:
         """How much to weigh a term (or phrase) of a syllable field so that it scores as
@@ -268,7 +269,7 @@ class _Builder:
         occurrences and totals)."""
         syllables, terms = _terms(text, accented)
         stream = _stream(accented)
-        total = self.lexicon.total(stream) or 1
+        total = self.lexicon.total() or 1
         spans = likeliest_spans(terms, lambda run: self.run_count(run, stream), total)
         return [tuple(syllables[i:j]) for i, j in spans]
 

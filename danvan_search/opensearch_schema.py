@@ -85,9 +85,16 @@ def pair_field(name: str, stream: StreamKind) -> str:
     return f"{name}_p{STREAMS[stream]}"
 
 
+#: The embedded index's length of a document's text fields, as that many
+#: :data:`LENGTH_FILLER` tokens (frequencies only): summed over the index (the field's
+#: tokens, read from its statistics), the exact denominator of the word model that
+#: splits queries, which the syllable fields' rounded lengths only approach.
+LENGTH_FIELD = "length"
+
+
 def stream_fields() -> list[str]:
-    return [field(name, stream) for name in TEXT_FIELDS for stream in STREAMS
-            for field in (syllable_field, word_field, pair_field)]
+    return [LENGTH_FIELD, *(field(name, stream) for name in TEXT_FIELDS for stream in STREAMS
+                            for field in (syllable_field, word_field, pair_field))]
 
 
 def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
@@ -113,6 +120,8 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
         "place_names": {"type": "keyword"},
         "cite_codes": {"type": "keyword"},
         "doc": {"type": "object", "enabled": False},
+        LENGTH_FIELD: {"type": "text", "analyzer": "whitespace", "index_options": "freqs",
+                       "norms": False},
     }
     for stream in STREAMS:
         for name in TEXT_FIELDS:
@@ -149,9 +158,9 @@ def metadata() -> dict[str, Any]:
     }
 
 
-def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], str]:
-    """The syllable field's values and the word string of one analysed text, in one
-    stream."""
+def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], str, int]:
+    """The syllable field's values, the word string and the embedded index's length of
+    one analysed text, in one stream."""
     to_term = term_function(stream)
     syllables: list[str] = []
     parts: list[str] = []
@@ -178,7 +187,7 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], st
     # embedded field would (no positions: the stand-ins cost a frequency per text).
     word_fillers = field_length(embedded, len(words)) - len(words)
     word_string = " ".join([*words, *[LENGTH_FILLER] * word_fillers])
-    return values, word_string
+    return values, word_string, embedded
 
 
 @functools.lru_cache(maxsize=1)
@@ -246,17 +255,21 @@ def document_source(doc: Document, digest: str,
     """The OpenSearch document for ``doc``: stored fields, filters, facets and the token
     strings of each text in each stream (the text segmented once, by ``analyse``)."""
     source: dict[str, Any] = {"id": doc.id, "content_hash": digest}
+    length = 0
     for name, text in (("title", doc.title), ("body", doc.body)):
         if not text:
             continue
         analysis = analyse(text)
         for stream in STREAMS:
-            syllables, words = token_strings(analysis, stream)
+            syllables, words, embedded = token_strings(analysis, stream)
+            length += embedded if stream == "exact" else 0  # both streams: as many terms
             source[syllable_field(name, stream)] = syllables
             source[word_field(name, stream)] = words
             pairs = pair_string(analysis, stream)
             if pairs:  # a field without a token: no norm, not counted with the field
                 source[pair_field(name, stream)] = pairs
+    if length:
+        source[LENGTH_FIELD] = " ".join([LENGTH_FILLER] * length)
     source.update(metadata_fields(doc))
     source["doc"] = document_record(doc, digest)
     return source

@@ -13,6 +13,8 @@ from test_assistance import NEWS
 
 from danvan_search import SearchIndex
 from danvan_search.opensearch_assistance import ClusterVocabulary, assist, cluster_keys
+from danvan_search.opensearch_query import Lexicon, _Builder
+from danvan_search.ranking import DEFAULT_RANKING
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +151,27 @@ def test_term_statistics_are_the_whole_index(os_seeds: Any, seeds_index: SearchI
             assert (vocabulary.doc_frequency(field, term),
                     vocabulary.frequency(field, term)) == expected, (field, term)
     assert cluster_keys("body_fp", "dan van") == [("body_pf", "dan\u2060van")]
+    # What the word model that splits queries divides by: the embedded fields' lengths.
+    lexicon = vocabulary.lexicon([])
+    for fields in (("title", "body"), ("title_f", "body_f")):
+        assert lexicon.total() == sum(reader.field_length(f) for f in fields)
+    assert lexicon.documents == 5
+
+
+def test_queries_are_split_on_occurrences_as_in_the_embedded_index() -> None:
+    """The likeliest split weighs each word by its occurrences over the fields' tokens,
+    as the embedded index does: "và" and "phát triển" are common (in few documents, but
+    many times), "và phát triển" rare, so the query is two words; by documents it would
+    be one."""
+    lexicon = Lexicon(
+        terms={("body_x", "và"): (2, 40), ("body_x", "phát"): (3, 30),
+               ("body_x", "triển"): (3, 30), ("body_wx", "phát_triển"): (3, 30),
+               ("body_wx", "và_phát"): (2, 2), ("body_wx", "và_phát_triển"): (2, 2)},
+        fields={"id": (4, 4), "length": (4, 100), "body_x": (4, 100), "body_wx": (4, 100)},
+    )
+    builder = _Builder(lexicon, None, {}, DEFAULT_RANKING)
+    assert builder.words("và phát triển", True) == [("và",), ("phát", "triển")]
+    by_documents = Lexicon({key: (df, df) for key, (df, _) in lexicon.terms.items()},
+                           lexicon.fields)
+    assert _Builder(by_documents, None, {}, DEFAULT_RANKING).words(
+        "và phát triển", True) == [("và", "phát", "triển")]
