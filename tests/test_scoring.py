@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from danvan_search import SearchIndex
+from danvan_search import SearchIndex, scoring
 from danvan_search.filters import Filters
 from danvan_search.ingestion import read_sources
 from danvan_search.normalization import fold
@@ -287,3 +287,27 @@ def test_searches_the_scorer_cannot_rank_are_left_to_whoosh(sentences_index_path
     assert len(results) == 5 and results.total == by_date.total == expected.total
     dates = [h.date for h in by_date if h.date]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_the_postings_cache_is_shared_among_segments_by_size(
+    sentences_index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One budget per searcher, shared out by documents: merging segments into one does
+    not shrink what stays cached. Queries keep each segment within its share."""
+    monkeypatch.setattr(scoring, "CACHED_POSTINGS", 3_000)
+    with sentences_index._readings.borrow() as reading:
+        scorer = ArrayScorer(reading.searcher)
+        sizes = [segment.size for segment in scorer.segments]
+        assert [s.budget for s in scorer.segments] == [3_000 * n // sum(sizes) for n in sizes]
+        for text in QUERIES:
+            plan = build_query(parse_query(text), reading.searcher.reader(),
+                               acronyms=sentences_index.acronyms)
+            if plan.query is not None:
+                scorer.top(plan.query, 10)
+            assert all(s._cached <= max(s.budget, _largest(s)) for s in scorer.segments)
+        assert sum(s._cached for s in scorer.segments) > 0
+
+
+def _largest(segment) -> int:
+    # A single term longer than the budget is still kept (the newest is never dropped).
+    return max((len(p.ids) for p in segment._terms.values() if p is not None), default=0)
