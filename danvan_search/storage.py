@@ -13,9 +13,10 @@ whatever error its bytes happen to cause. Here:
   is a :class:`~danvan_search.errors.CorruptIndexError` that says how to rebuild;
 * the schema is never read from the TOC (this library passes its own);
 * while this library reads an index, Whoosh's pickles are loaded by an unpickler that
-  only builds plain data and the two Whoosh classes a TOC holds: a crafted file cannot
-  name any other class or function. (Other code using Whoosh in the same process is not
-  affected: the restriction holds only inside :func:`reading`.)
+  only builds plain data and the classes a TOC holds (Whoosh's segment and codec, this
+  library's codec): a crafted file cannot name any other class or function. (Other
+  code using Whoosh in the same process is not affected: the restriction holds only
+  inside :func:`reading`.)
 
 The manifest protects against damage, not against someone who rewrites it along with
 the files: what keeps a crafted index from running code is the restricted unpickler.
