@@ -251,6 +251,20 @@ def write_manifest(folder: Path, renaming: tuple[str, str] | None = None) -> Non
     os.replace(temporary, folder / MANIFEST_FILE)
 
 
+def forget_in_manifest(folder: Path, name: str) -> None:
+    """Remove ``name``'s entry from the manifest (the file is gone)."""
+    try:
+        files = read_manifest(folder)
+    except CorruptIndexError:
+        return  # no manifest (yet), or a damaged one: opening will say so
+    if files.pop(name, None) is None:
+        return
+    temporary = folder / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
+    temporary.write_text(json.dumps({"version": 1, "files": files}, indent=0) + "\n",
+                         encoding="utf-8")
+    os.replace(temporary, folder / MANIFEST_FILE)
+
+
 class _Verified:
     """The files this process has found to match the manifest, by identity (a file
     index files are never rewritten, so a checked file need not be read again)."""
@@ -401,6 +415,14 @@ class IndexStorage(FileStorage):
         if _TOC_NAME.match(newname):
             write_manifest(Path(self.folder), renaming=(oldname, newname))
         super().rename_file(oldname, newname, safe)
+
+    def delete_file(self, name: str) -> None:
+        super().delete_file(name)
+        # A commit lists every index file present when its TOC takes effect, including
+        # those it deletes right after (a writer's unused segment, merged segments): the
+        # manifest forgets them, so it lists no file that is not there.
+        if is_index_file(name):
+            forget_in_manifest(Path(self.folder), name)
 
     def open_file(self, name: str, **kwargs: Any) -> structfile.StructFile:
         if _TOC_NAME.match(name):

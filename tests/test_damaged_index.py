@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from danvan_search import CorruptIndexError, DanvanError, IncompatibleIndexError, SearchIndex
 from danvan_search.cli import main
 from danvan_search.schema import FORMAT_VERSION
-from danvan_search.storage import MANIFEST_FILE, reading, write_manifest
+from danvan_search.storage import MANIFEST_FILE, is_index_file, reading, write_manifest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 KIEN_GIANG = "004_1d921b9e94ebeb4d"
@@ -135,6 +135,18 @@ def test_a_damaged_manifest(copy: Path, damage: str):
         DAMAGES[damage](copy / MANIFEST_FILE)
     expect_corrupt(copy)
     rebuild_works(copy)
+
+
+def test_the_manifest_lists_exactly_the_files_there(copy: Path):
+    """Files a commit deletes right after its TOC takes effect (a writer's unused
+    segment, merged segments) leave the manifest too: an entry never names a file that
+    is not there, so damage to any entry is noticed."""
+    listed = set(json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))["files"])
+    assert listed == {name for name in os.listdir(copy) if is_index_file(name)}
+    with SearchIndex.open(copy) as ix:
+        ix.optimize()
+    listed = set(json.loads((copy / MANIFEST_FILE).read_text(encoding="utf-8"))["files"])
+    assert listed == {name for name in os.listdir(copy) if is_index_file(name)}
 
 
 def test_a_file_the_manifest_does_not_list(copy: Path):
