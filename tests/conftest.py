@@ -205,3 +205,19 @@ def _serving(app: Any) -> Iterator[int]:
 def serving() -> Callable[[Any], contextlib.AbstractContextManager[int]]:
     """Serve an ASGI app over real HTTP: ``with serving(app) as port: ...``."""
     return _serving
+
+
+#: What the seeds' index suggests for queries typed without accents, in Telex or VNI, or
+#: misspelt (both backends are held to it).
+SEED_SUGGESTIONS = [
+        ("dan van kheo", "dân vận khéo"),
+        ("tinh uy", "tỉnh ủy"),
+        ("mat tran to quoc", "mặt trận tổ quốc"),
+        ("Kien Giang", "Kiên Giang"),
+        ("dân vậm", "dân vận"),  # did you mean
+        ("cong tacs", "công tác"),  # Telex tone key left in
+        ("vieejt nam", "việt nam"),  # Telex
+        ("ddangr booj", "đảng bộ"),
+        ("vie6t5 nam", "việt nam"),  # VNI
+        ("d9a3ng bo65", "đảng bộ"),
+]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEED_SUGGESTIONS
 
 from danvan_search import SearchIndex
 from danvan_search.assist import InvalidAcronymFileError
@@ -16,18 +17,7 @@ from danvan_search.cli import main
 
 @pytest.mark.parametrize(
     ("typed", "suggested"),
-    [
-        ("dan van kheo", "dân vận khéo"),
-        ("tinh uy", "tỉnh ủy"),
-        ("mat tran to quoc", "mặt trận tổ quốc"),
-        ("Kien Giang", "Kiên Giang"),
-        ("dân vậm", "dân vận"),  # did you mean
-        ("cong tacs", "công tác"),  # Telex tone key left in
-        ("vieejt nam", "việt nam"),  # Telex
-        ("ddangr booj", "đảng bộ"),
-        ("vie6t5 nam", "việt nam"),  # VNI
-        ("d9a3ng bo65", "đảng bộ"),
-    ],
+    SEED_SUGGESTIONS,
 )
 def test_suggestions(seeds_index: SearchIndex, typed: str, suggested: str):
     assert seeds_index.suggest(typed) == suggested

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import cluster_location
+from conftest import SEED_SUGGESTIONS, cluster_location
 from test_assistance import NEWS
 
 from danvan_search import SearchIndex
@@ -28,16 +28,7 @@ def os_news(opensearch_cluster: Any) -> Iterator[Any]:
 @pytest.mark.parametrize(
     ("typed", "suggested"),
     [
-        ("dan van kheo", "dân vận khéo"),
-        ("tinh uy", "tỉnh ủy"),
-        ("mat tran to quoc", "mặt trận tổ quốc"),
-        ("Kien Giang", "Kiên Giang"),
-        ("dân vậm", "dân vận"),  # did you mean
-        ("cong tacs", "công tác"),  # Telex tone key left in
-        ("vieejt nam", "việt nam"),  # Telex
-        ("ddangr booj", "đảng bộ"),
-        ("vie6t5 nam", "việt nam"),  # VNI
-        ("d9a3ng bo65", "đảng bộ"),
+        *SEED_SUGGESTIONS,
         ("dân vận khéo", None), ("Kiên Giang", None), ("25-NQ/TW", None), ("Tỉnh uỷ", None),
         ("2021", None),
     ],
