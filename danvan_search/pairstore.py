@@ -6,7 +6,8 @@ hash table and a block of postings with a pickled header; for pairs that overhea
 two thirds of an index (60 bytes and more for a posting of 6). Here a segment's pair
 postings go to one file of plain arrays, ``<segment>.pairs``, written by the same
 writer in the same commit as the rest of the segment (the codec below is Whoosh's own
-with that one difference), so merging, deleting, cancelling, the manifest of checksums
+with that one difference; the writer keeps them as arrays, never in Whoosh's posting
+pool: :mod:`danvan_search.pairwriting`), so merging, deleting, cancelling, the manifest of checksums
 and the crash guarantees treat it like any other file of a segment.
 
 Per pair field, the file holds (little-endian, each section 8-byte aligned):
@@ -19,7 +20,9 @@ Per pair field, the file holds (little-endian, each section 8-byte aligned):
 * ``hashes``: a 64-bit hash of every term, sorted, and ``order``: the term each
   sorted hash belongs to (uint32). A term is found by hash (a collision between two
   of a segment's terms has odds of about 1 in 10^7 at ten million terms, and would
-  only merge two pairs' postings);
+  only merge two pairs' postings). Terms are written in the order of their hashes
+  (:mod:`danvan_search.pairwriting`), so ``order`` counts up; files written by the
+  first version of this format have their terms in text order;
 * ``texts``: the terms themselves, zlib-compressed, read only to list them (a merge).
 
 A JSON directory of the sections, its length and a magic number end the file. Reading
@@ -34,8 +37,7 @@ import json
 import mmap
 import struct
 import zlib
-from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo, W3TermsReader
@@ -53,15 +55,17 @@ if TYPE_CHECKING:
     _Arrays = tuple[np.ndarray, np.ndarray]
     _Item = tuple[tuple[str, bytes], W3TermInfo]
 
+    from .pairwriting import PairPostings
+
 #: The extension of a segment's file of pair postings.
 PAIRS_EXT = ".pairs"
 _MAGIC = b"DVPAIRS1"
 _TRAILER = struct.Struct("<Q8s")
-_MAX_FREQ = 0xFFFF
+MAX_FREQ = 0xFFFF
 _DTYPES = frozenset({"<u2", "<u4", "<u8"})
 #: Terms are separated by this byte in the compressed list of texts (not in any term:
 #: the analysis removes control characters).
-_SEPARATOR = b"\x00"
+SEPARATOR = b"\x00"
 
 
 def term_hash(btext: bytes) -> int:
@@ -84,123 +88,40 @@ class PairCodec(W3Codec):
             raise
 
 
-class _FieldBuilder:
-    """One pair field's postings as the writer hands them over, term after term (in
-    sorted order); document numbers go to the file as each term ends."""
-
-    def __init__(self, file: Any) -> None:
-        self.file = file
-        self.start = file.tell()
-        self.freqs = array("H")
-        self.offsets = array("I", [0])
-        self.hashes = array("Q")
-        self.texts = zlib.compressobj(6)
-        self.text_parts: list[bytes] = []
-        self.term_docs = array("I")
-        self.postings = 0
-
-    def start_term(self, btext: bytes) -> None:
-        self.hashes.append(term_hash(btext))
-        compressed = self.texts.compress(btext + _SEPARATOR)
-        if compressed:  # (mostly empty: zlib hands out output in chunks)
-            self.text_parts.append(compressed)
-        self.term_docs = array("I")
-
-    def add(self, docnum: int, weight: float) -> None:
-        self.term_docs.append(docnum)
-        self.freqs.append(min(int(weight), _MAX_FREQ))
-
-    def finish_term(self) -> None:
-        self.file.write(_little(self.term_docs).tobytes())
-        self.postings += len(self.term_docs)
-        if self.postings > 0xFFFFFFFF:
-            raise OverflowError("a segment holds more than 2^32 postings of a pair field")
-        self.offsets.append(self.postings)
-
-    def finish(self) -> dict[str, Any]:
-        """Write the field's other sections; returns where each is."""
-        import numpy as np  # (numpy only once an index is written or searched)
-
-        sections = {"docs": (self.start, self.postings, "<u4")}
-        _pad(self.file)
-        sections["freqs"] = _write(self.file, _little(self.freqs), "<u2")
-        hashes = np.frombuffer(self.hashes, dtype=np.uint64)
-        order = np.argsort(hashes, kind="stable").astype("<u4")
-        sections["offsets"] = _write(self.file, _little(self.offsets), "<u4")
-        sections["hashes"] = _write(self.file, hashes[order].astype("<u8"), "<u8")
-        sections["order"] = _write(self.file, order, "<u4")
-        self.text_parts.append(self.texts.flush())
-        texts = b"".join(self.text_parts)
-        sections["texts"] = (self.file.tell(), len(texts), "bytes")
-        self.file.write(texts)
-        _pad(self.file)
-        return {"terms": len(self.hashes), "sections": sections}
-
-
-def _little(values: array) -> array:
-    # The file is little-endian whatever the machine.
-    if struct.pack("=H", 1) != struct.pack("<H", 1):
-        values = array(values.typecode, values)
-        values.byteswap()
-    return values
-
-
-def _pad(file: Any) -> None:
+def pad(file: Any) -> None:
+    """Pad ``file`` to the next multiple of 8 bytes (every section is aligned)."""
     file.write(b"\x00" * (-file.tell() % 8))
 
 
-def _write(file: Any, values: Any, dtype: str) -> tuple[int, int, str]:
+def write_section(file: Any, values: Any, dtype: str) -> tuple[int, int, str]:
+    """Write an array as a section; returns its (start, count, dtype)."""
     start = file.tell()
-    file.write(values.tobytes() if hasattr(values, "tobytes") else bytes(values))
-    _pad(file)
+    file.write(values.tobytes())
+    pad(file)
     return (start, len(values), dtype)
 
 
 class _FieldWriter(W3FieldWriter):
-    """Whoosh's field writer; the pair fields' terms go to a :class:`_FieldBuilder`."""
+    """Whoosh's field writer, and the segment's file of pairs: the writer hands it each
+    pair field's postings (:meth:`write_pairs`), never through Whoosh's pool."""
 
     def __init__(self, codec: PairCodec, storage: Any, segment: Any) -> None:
         super().__init__(codec, storage, segment)
         self._pairs_file = self._create_file(PAIRS_EXT)
         self._pairs_fields: dict[str, Any] = {}
-        self._builder: _FieldBuilder | None = None
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
         if fieldname in PAIR_FIELD_NAMES:
-            if fieldname in self._pairs_fields:
-                raise ValueError(f"pair field {fieldname} written twice in one segment")
-            self._fieldname = fieldname
-            self._builder = _FieldBuilder(self._pairs_file)
-            self._infield = True
-            return
-        self._builder = None
+            raise ValueError(f"the postings of pair field {fieldname} came through "
+                             "Whoosh's pool; a pair field is written by write_pairs")
         super().start_field(fieldname, fieldobj)
 
-    def start_term(self, btext: bytes) -> None:
-        if self._builder is not None:
-            self._builder.start_term(btext)
-        else:
-            super().start_term(btext)
-
-    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
-        if self._builder is not None:
-            self._builder.add(docnum, weight)
-        else:
-            super().add(docnum, weight, vbytes, length)
-
-    def finish_term(self) -> None:
-        if self._builder is not None:
-            self._builder.finish_term()
-        else:
-            super().finish_term()
-
-    def finish_field(self) -> None:
-        if self._builder is not None:
-            self._pairs_fields[self._fieldname] = self._builder.finish()
-            self._builder = None
-            self._infield = False
-            return
-        super().finish_field()
+    def write_pairs(self, fields: Iterable[PairPostings]) -> None:
+        """Write each pair field that has postings to the segment's file of pairs."""
+        for postings in fields:
+            entry = postings.write(self._pairs_file)
+            if entry is not None:
+                self._pairs_fields[postings.fieldname] = entry
 
     def close(self) -> None:
         directory = json.dumps({"version": 1, "fields": self._pairs_fields}).encode()
@@ -262,7 +183,7 @@ class PairField:
     def texts(self) -> list[bytes]:
         buffer, start, length = self._texts
         data = zlib.decompress(bytes(buffer[start : start + length]))
-        texts = data.split(_SEPARATOR)[:-1]
+        texts = data.split(SEPARATOR)[:-1]
         if len(texts) != self.terms:
             raise DamagedDataError("a pair field lists a different number of terms")
         return texts
@@ -319,14 +240,19 @@ class _TermsReader(W3TermsReader):
         return [*super().indexed_field_names(), *self.pairs]
 
     def _pair_items(self, fieldname: str) -> Iterator[_Item]:
+        # Listed in text order, as Whoosh lists terms (the file keeps them by hash).
         field = self.pairs[fieldname]
-        for ordinal, btext in enumerate(field.texts()):
+        for btext, ordinal in sorted(zip(field.texts(), range(field.terms), strict=True)):
             yield (fieldname, btext), _term_info(*field.postings(ordinal))
+
+    def whoosh_terms(self) -> Iterator[tuple[str, bytes]]:
+        """The terms of every field but the pair fields."""
+        return super().terms()
 
     def terms(self) -> Iterator[tuple[str, bytes]]:
         yield from super().terms()
         for fieldname, field in self.pairs.items():
-            for btext in field.texts():
+            for btext in sorted(field.texts()):
                 yield fieldname, btext
 
     def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[str, bytes]]:

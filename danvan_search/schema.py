@@ -10,6 +10,7 @@ column, ``doc``, as JSON (never a pickle: reading it runs no code).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -99,6 +100,12 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
                 token.startchar = start_char + start
                 token.endchar = start_char + end
             yield token
+
+
+    def pair_counts(self, value: str) -> Counter[str]:
+        """The pair terms of ``value`` and how often each is in it: what a writer keeps
+        of a pair field (:mod:`danvan_search.pairwriting`), without making tokens."""
+        return Counter(term for term, _, _, _ in pair_tuples(_analysis_of(value), self.stream))
 
 
 def build_schema() -> Schema:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh import multiproc as whoosh_multiproc
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
@@ -39,6 +40,8 @@ from whoosh.writing import SegmentWriter
 from . import storage
 from .errors import IndexChangingError
 from .pairstore import PAIRS_EXT, PairCodec
+from .pairwriting import PairPostings
+from .schema import PAIR_FIELD_NAMES
 from .storage import VerifiedIndex, is_temporary_file
 
 #: How often opening retries when commits keep replacing the generation it read.
@@ -267,13 +270,115 @@ def _close_files(writer: SegmentWriter) -> None:
         close()
 
 
-class _Writer(SegmentWriter):
+class _PairsAsArrays:
+    """For a Whoosh ``SegmentWriter``: the pair fields' postings are kept as arrays
+    (:class:`~danvan_search.pairwriting.PairPostings`), not in Whoosh's posting pool,
+    those of merged segments included, and written to the segment's file of pairs."""
+
+    # (Attributes of the SegmentWriter this is mixed into.)
+    schema: Schema
+    pool: Any
+    codec: Any
+    perdocwriter: Any
+    fieldwriter: Any
+    _tempstorage: Any
+
+    def _pair_postings(self) -> dict[str, PairPostings]:
+        pairs: dict[str, PairPostings] | None = self.__dict__.get("_pairs")
+        if pairs is None:
+            folder = self._tempstorage.folder
+            pairs = {name: PairPostings(folder, name) for name in sorted(PAIR_FIELD_NAMES)}
+            self.__dict__["_pairs"] = pairs
+        return pairs
+
+    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
+        """A merged segment's postings (Whoosh's, without the pair fields')."""
+        import numpy as np
+
+        terms = reader._terms  # (a segment reader: merging reads one segment at a time)
+        add_post = self.pool.add
+        for fieldname, btext in terms.whoosh_terms():
+            if fieldname not in self.schema:
+                continue
+            matcher = reader.postings(fieldname, btext)  # (deleted documents left out)
+            while matcher.is_active():
+                docnum = matcher.id()
+                add_post((fieldname, btext,
+                          startdoc + docnum if docmap is None else docmap[docnum],
+                          matcher.weight(), matcher.value()))
+                matcher.next()
+        mapping = None
+        if docmap is not None:  # the segment has deletions: its live documents renumbered
+            mapping = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+            mapping[np.fromiter(docmap.keys(), dtype=np.int64, count=len(docmap))] = (
+                np.fromiter(docmap.values(), dtype=np.int64, count=len(docmap)))
+        for name, postings in self._pair_postings().items():
+            postings.add_segment(terms.pairs.get(name), mapping, startdoc)
+
+    def _flush_segment(self) -> None:
+        # Whoosh's, and the pair fields' postings.
+        self.perdocwriter.close()
+        lengths = self.per_document_reader() if self.codec.length_stats else None  # type: ignore[attr-defined]
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.write_pairs(self._pair_postings().values())
+        self.fieldwriter.close()
+        if lengths:
+            lengths.close()
+
+    def _close_segment(self) -> None:
+        super()._close_segment()  # type: ignore[misc]
+        for postings in self._pair_postings().values():
+            postings.discard()
+
+
+class _Writer(_PairsAsArrays, SegmentWriter):
     def __init__(self, ix: FileIndex, **options: Any) -> None:
         try:
             super().__init__(ix, **options)
         except BaseException:
             _abandon_unmade(self)
             raise
+
+    def add_document(self, **fields: Any) -> None:
+        # Whoosh's add_document for this library's schema (no term vectors, spelling
+        # fields or boosts), the pair fields' terms counted into arrays.
+        self._check_state()
+        schema, perdoc, docnum = self.schema, self.perdocwriter, self.docnum
+        add_post = self.pool.add
+        pairs = self._pair_postings()
+        counted = []
+        names = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, names)
+        perdoc.start_doc(docnum)
+        try:
+            for name in names:
+                value = fields[name]
+                if value is None:
+                    continue
+                field = schema[name]
+                length = 0
+                if name in pairs:
+                    counts = field.analyzer.pair_counts(value)
+                    counted.append((pairs[name], counts))
+                    length = sum(counts.values())
+                elif field.indexed:
+                    scorable = field.scorable
+                    for btext, freq, weight, vbytes in field.index(value):
+                        if scorable:
+                            length += freq
+                        add_post((name, btext, docnum, weight, vbytes))
+                perdoc.add_field(name, field, value if field.stored else None, length)
+                if field.column_type:
+                    perdoc.add_column_value(name, field.column_type,
+                                            field.to_column_value(value))
+        except Exception:
+            perdoc.cancel_doc()
+            raise
+        for postings, counts in counted:  # once nothing can fail: no half document
+            postings.add(docnum, counts)
+        perdoc.finish_doc()
+        self._added = True
+        self.docnum += 1
 
     def cancel(self) -> None:
         self._check_state()
@@ -315,6 +420,9 @@ class _Task(SubWriterTask):
 
     def run(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # (In this process only.) Whoosh's task makes a plain SegmentWriter: this
+        # library's keeps the pair fields' postings as arrays.
+        whoosh_multiproc.SegmentWriter = _Writer
         try:
             super().run()
         except BaseException as error:
@@ -327,7 +435,7 @@ class _Task(SubWriterTask):
             self.resultqueue.put((None, None, failure), timeout=5)
 
 
-class _ParallelWriter(MpWriter):
+class _ParallelWriter(_PairsAsArrays, MpWriter):
     """``MpWriter`` (multisegment) whose workers' failures reach the parent, and whose
     cancel stops the workers."""
 
