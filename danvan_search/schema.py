@@ -102,10 +102,32 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
             yield token
 
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """The terms of ``value`` and the positions of each, in order: what Whoosh's
+        ``Positions`` format collects from :meth:`__call__`, without making tokens."""
+        positions: dict[str, list[int]] = {}
+        for term, position, _, _ in term_tuples(_analysis_of(value), self.stream):
+            found = positions.get(term)
+            if found is None:
+                positions[term] = [position]
+            else:
+                found.append(position)
+        return positions
+
     def pair_counts(self, value: str) -> Counter[str]:
         """The pair terms of ``value`` and how often each is in it: what a writer keeps
         of a pair field (:mod:`danvan_search.pairwriting`), without making tokens."""
         return Counter(term for term, _, _, _ in pair_tuples(_analysis_of(value), self.stream))
+
+
+def position_postings(field: Any, value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+    """What Whoosh's ``field.index(value)`` returns for a text field with positions
+    (term, frequency, weight, encoded positions), from the analysis's terms directly:
+    Whoosh's way makes a token object of every term first."""
+    encode = field.format.encode
+    boost = field.format.field_boost
+    for term, positions in field.analyzer.term_positions(value).items():
+        yield term.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
 
 
 def build_schema() -> Schema:

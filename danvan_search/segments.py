@@ -41,7 +41,7 @@ from . import storage
 from .errors import IndexChangingError
 from .pairstore import PAIRS_EXT, PairCodec
 from .pairwriting import PairPostings
-from .schema import PAIR_FIELD_NAMES
+from .schema import PAIR_FIELD_NAMES, STREAM_FIELDS, position_postings
 from .storage import VerifiedIndex, is_temporary_file
 
 #: How often opening retries when commits keep replacing the generation it read.
@@ -319,7 +319,9 @@ class _PairsAsArrays:
         # Whoosh's, and the pair fields' postings.
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None  # type: ignore[attr-defined]
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.add_postings(self.schema,
+                                      None if lengths is None else _FieldLengths(lengths),
+                                      self.pool.iter_postings())
         self.fieldwriter.write_pairs(self._pair_postings().values())
         self.fieldwriter.close()
         if lengths:
@@ -329,6 +331,27 @@ class _PairsAsArrays:
         super()._close_segment()  # type: ignore[misc]
         for postings in self._pair_postings().values():
             postings.discard()
+
+
+class _FieldLengths:
+    """Every document's length of a field, read once per field: Whoosh's field writer
+    asks for the length of each posting's document (for the bounds of each block)."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.fields: dict[str, list[int]] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        found = self.fields.get(fieldname)
+        if found is None:
+            length = self.reader.doc_field_length
+            found = [length(d, fieldname, default) for d in range(self.reader.doc_count_all())]
+            self.fields[fieldname] = found
+        return found[docnum]
+
+
+#: The fields whose postings keep positions: the syllables of each text, both streams.
+_POSITIONAL_FIELDS = frozenset(name for pair in STREAM_FIELDS.values() for name in pair)
 
 
 class _Writer(_PairsAsArrays, SegmentWriter):
@@ -361,6 +384,10 @@ class _Writer(_PairsAsArrays, SegmentWriter):
                     counts = field.analyzer.pair_counts(value)
                     counted.append((pairs[name], counts))
                     length = sum(counts.values())
+                elif name in _POSITIONAL_FIELDS:
+                    for btext, freq, weight, vbytes in position_postings(field, value):
+                        length += freq
+                        add_post((name, btext, docnum, weight, vbytes))
                 elif field.indexed:
                     scorable = field.scorable
                     for btext, freq, weight, vbytes in field.index(value):

@@ -115,3 +115,19 @@ def test_a_cancelled_writer_leaves_no_runs(tmp_path: Path, monkeypatch):
             ix.add(_docs(10, 5))
         assert sorted(p.name for p in path.iterdir()) == before
         assert ix.stats().documents == 3
+
+
+@pytest.mark.parametrize("text", [
+    "Ban Dân vận khéo Tỉnh ủy Thừa Thiên Huế, hoà giải ở cơ sở.",
+    "Nghị quyết 25-NQ/TW; covid-19 và 19.200 ca; hòa hoà HÒA",
+    "Thu\u0302n lơ\u0323i",  # decomposed (NFD) input
+    "",
+])
+def test_position_postings_are_what_whoosh_makes(text: str):
+    """The writer's shortcut for the syllable fields makes exactly Whoosh's postings."""
+    from danvan_search.schema import STREAM_FIELDS, build_schema, position_postings
+
+    schema = build_schema()
+    for name in (n for pair in STREAM_FIELDS.values() for n in pair):
+        field = schema[name]
+        assert sorted(position_postings(field, text)) == sorted(field.index(text))
