@@ -245,10 +245,6 @@ class _TermsReader(W3TermsReader):
         for btext, ordinal in sorted(zip(field.texts(), range(field.terms), strict=True)):
             yield (fieldname, btext), _term_info(*field.postings(ordinal))
 
-    def whoosh_terms(self) -> Iterator[tuple[str, bytes]]:
-        """The terms of every field but the pair fields."""
-        return super().terms()
-
     def terms(self) -> Iterator[tuple[str, bytes]]:
         yield from super().terms()
         for fieldname, field in self.pairs.items():

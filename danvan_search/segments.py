@@ -21,8 +21,10 @@ interrupts to the parent, and whose failed workers fail the run.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import queue
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -270,13 +272,20 @@ def _close_files(writer: SegmentWriter) -> None:
         close()
 
 
-class _PairsAsArrays:
-    """For a Whoosh ``SegmentWriter``: the pair fields' postings are kept as arrays
-    (:class:`~danvan_search.pairwriting.PairPostings`), not in Whoosh's posting pool,
-    those of merged segments included, and written to the segment's file of pairs."""
+class _MergingWriter:
+    """For a Whoosh ``SegmentWriter``, what bypasses its posting pool, where every
+    posting would be a tuple sorted in memory, spilled to files and merged back:
+
+    * the pair fields' postings are kept as arrays
+      (:class:`~danvan_search.pairwriting.PairPostings`), those of merged segments too,
+      and written to the segment's file of pairs;
+    * a merged segment's other postings are read when the segment is written, term
+      after term, and merged with the new documents' postings on the way to the file.
+    """
 
     # (Attributes of the SegmentWriter this is mixed into.)
     schema: Schema
+    storage: Any
     pool: Any
     codec: Any
     perdocwriter: Any
@@ -291,46 +300,80 @@ class _PairsAsArrays:
             self.__dict__["_pairs"] = pairs
         return pairs
 
+    def _merged(self) -> list[_MergedSegment]:
+        return self.__dict__.setdefault("_merged_segments", [])
+
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        """A merged segment's postings (Whoosh's, without the pair fields')."""
+        """A merged segment's postings (``reader``: that one segment's)."""
         import numpy as np
 
-        terms = reader._terms  # (a segment reader: merging reads one segment at a time)
-        add_post = self.pool.add
-        for fieldname, btext in terms.whoosh_terms():
-            if fieldname not in self.schema:
-                continue
-            matcher = reader.postings(fieldname, btext)  # (deleted documents left out)
-            while matcher.is_active():
-                docnum = matcher.id()
-                add_post((fieldname, btext,
-                          startdoc + docnum if docmap is None else docmap[docnum],
-                          matcher.weight(), matcher.value()))
-                matcher.next()
+        # Read again when the segment is written: the caller closes this reader.
+        self._merged().append(_MergedSegment(
+            SegmentReader(self.storage, self.schema, reader.segment()), startdoc, docmap))
         mapping = None
         if docmap is not None:  # the segment has deletions: its live documents renumbered
             mapping = np.full(reader.doc_count_all(), -1, dtype=np.int64)
             mapping[np.fromiter(docmap.keys(), dtype=np.int64, count=len(docmap))] = (
                 np.fromiter(docmap.values(), dtype=np.int64, count=len(docmap)))
         for name, postings in self._pair_postings().items():
-            postings.add_segment(terms.pairs.get(name), mapping, startdoc)
+            postings.add_segment(reader._terms.pairs.get(name), mapping, startdoc)
 
     def _flush_segment(self) -> None:
-        # Whoosh's, and the pair fields' postings.
+        # Whoosh's, with the merged segments' postings and the pair fields'.
         self.perdocwriter.close()
         lengths = self.per_document_reader() if self.codec.length_stats else None  # type: ignore[attr-defined]
+        sources = [self.pool.iter_postings(),
+                   *(merged.postings(self.schema) for merged in self._merged())]
+        # (Postings compare by field, term, then document: never beyond, as no two
+        # sources have a document in common.)
+        postings = heapq.merge(*sources) if len(sources) > 1 else sources[0]
         self.fieldwriter.add_postings(self.schema,
                                       None if lengths is None else _FieldLengths(lengths),
-                                      self.pool.iter_postings())
+                                      postings)
         self.fieldwriter.write_pairs(self._pair_postings().values())
         self.fieldwriter.close()
         if lengths:
             lengths.close()
+        self._close_merged()
 
     def _close_segment(self) -> None:
         super()._close_segment()  # type: ignore[misc]
         for postings in self._pair_postings().values():
             postings.discard()
+        self._close_merged()
+
+    def _close_merged(self) -> None:
+        while self._merged():
+            self._merged().pop().reader.close()
+
+
+class _MergedSegment:
+    """A segment merged into the one being written: its reader, and the new numbers of
+    its documents (``startdoc`` plus the old, or ``docmap`` when some were deleted)."""
+
+    def __init__(self, reader: SegmentReader, startdoc: int, docmap: dict[int, int] | None):
+        self.reader = reader
+        self.startdoc = startdoc
+        self.docmap = docmap
+
+    def postings(self, schema: Schema) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        """Its postings but the pair fields', as Whoosh's pool hands them over: by
+        field name, then term, then document."""
+        reader, startdoc, docmap = self.reader, self.startdoc, self.docmap
+        terms = reader._terms
+        names = sorted(name for name in terms.indexed_field_names()
+                       if name in schema and name not in PAIR_FIELD_NAMES)
+        for fieldname in names:
+            for name, btext in terms.terms_from(fieldname, b""):
+                if name != fieldname:
+                    break
+                matcher = reader.postings(fieldname, btext)  # (deleted documents left out)
+                while matcher.is_active():
+                    docnum = matcher.id()
+                    yield (fieldname, btext,
+                           startdoc + docnum if docmap is None else docmap[docnum],
+                           matcher.weight(), matcher.value())
+                    matcher.next()
 
 
 class _FieldLengths:
@@ -354,7 +397,7 @@ class _FieldLengths:
 _POSITIONAL_FIELDS = frozenset(name for pair in STREAM_FIELDS.values() for name in pair)
 
 
-class _Writer(_PairsAsArrays, SegmentWriter):
+class _Writer(_MergingWriter, SegmentWriter):
     def __init__(self, ix: FileIndex, **options: Any) -> None:
         try:
             super().__init__(ix, **options)
@@ -462,7 +505,7 @@ class _Task(SubWriterTask):
             self.resultqueue.put((None, None, failure), timeout=5)
 
 
-class _ParallelWriter(_PairsAsArrays, MpWriter):
+class _ParallelWriter(_MergingWriter, MpWriter):
     """``MpWriter`` (multisegment) whose workers' failures reach the parent, and whose
     cancel stops the workers."""
 

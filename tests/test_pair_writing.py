@@ -11,6 +11,7 @@ import pytest
 
 from danvan_search import SearchIndex, pairwriting
 from danvan_search.analysis import analyze, pair_tuples
+from danvan_search.normalization import fold
 from danvan_search.pairstore import term_hash
 
 SYLLABLES = ("dân", "vận", "khéo", "ban", "bàn", "bán", "tỉnh", "ủy", "hòa", "giải",
@@ -92,12 +93,21 @@ def test_merging_keeps_the_pairs_of_live_documents(tmp_path: Path, run_size):
     live = [d for d in docs if d["id"] not in deleted]
     assert _stored(path, "body_p") == _expected(live, "body", "exact")
     assert _stored(path, "body_fp") == _expected(live, "body", "folded")
-    # Searching a pair after the merge finds exactly the documents that have it.
+    # Searching after the merge finds exactly the documents that have what was typed:
+    # a pair, each syllable (the merged syllable fields), a phrase (their positions).
     with SearchIndex.open(path) as ix:
         hits = {hit.id for hit in ix.search('"dân vận"', limit=100)}
-    assert hits == {d["id"] for d in live
-                    if "dân vận" in _expected([d], "body", "exact")
-                    or "dân vận" in _expected([d], "title", "exact")}
+        assert hits == {d["id"] for d in live
+                        if "dân vận" in _expected([d], "body", "exact")
+                        or "dân vận" in _expected([d], "title", "exact")}
+        for syllable in SYLLABLES:
+            # (Typed without accents, a syllable matches its accented forms too.)
+            spell = (lambda w: fold(w)) if fold(syllable) == syllable else (lambda w: w)
+            hits = {hit.id for hit in ix.search(syllable, limit=100)}
+            assert hits == {d["id"] for d in live
+                            if syllable in map(spell, f"{d['title']} {d['body']}".lower().split())}
+        hits = {hit.id for hit in ix.search('"thi đua năm"', limit=100)}
+        assert hits == {d["id"] for d in live if "thi đua năm" in d["body"]}
 
 
 def test_a_cancelled_writer_leaves_no_runs(tmp_path: Path, monkeypatch):
