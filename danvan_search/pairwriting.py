@@ -31,9 +31,10 @@ from .pairstore import MAX_FREQ, SEPARATOR, PairField, pad, term_hash, write_sec
 if TYPE_CHECKING:
     import numpy as np
 
-#: Postings a field keeps in memory before it writes them out as a run (14 bytes each,
-#: and the texts of their new terms: some 60 MB at most).
-RUN_POSTINGS = 1_000_000
+#: Postings a field keeps in memory before it writes them out as a run: 14 bytes each,
+#: and about 100 bytes for each term new to the run (the text, its hash, a dict entry),
+#: some 30 MB a field at most.
+RUN_POSTINGS = 250_000
 #: Postings sorted at once when the runs are merged into the segment's file.
 CHUNK_POSTINGS = 4_000_000
 _RUN_PARTS = ("hashes", "docs", "freqs", "terms", "lengths", "texts")
@@ -112,9 +113,9 @@ class PairPostings:
         # has them in text order: ``order`` says which term each sorted hash is).
         texts = field.texts()
         counts = np.diff(field.offsets.astype(np.int64))
-        for start in range(0, field.terms, RUN_POSTINGS // 4):
-            ordinals = field.order[start : start + RUN_POSTINGS // 4].astype(np.int64)
-            hashes = field.hashes[start : start + RUN_POSTINGS // 4]
+        for start in range(0, field.terms, RUN_POSTINGS):
+            ordinals = field.order[start : start + RUN_POSTINGS].astype(np.int64)
+            hashes = field.hashes[start : start + RUN_POSTINGS]
             picks = _posting_indices(field.offsets, ordinals)
             posting_hashes = np.repeat(hashes, counts[ordinals])
             docs = field.docs[picks].astype(np.int64)
