@@ -182,11 +182,11 @@ def _read_blocks(
     data = bytes(matcher._postfile.get(base, end - base))
     stream = io.BytesIO(data)
     load_info, loads = structfile.load_pickle, whoosh3.loads
-    deltas: list[int] = []
-    weights: list[float] = []
+    delta_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
     starts: list[int] = []
     offsets: list[int] = []
-    position = 0
+    total = position = 0
     while position < len(data):
         (length,) = _BLOCK_LENGTH.unpack_from(data, position)
         stream.seek(position + _BLOCK_LENGTH.size)
@@ -194,33 +194,90 @@ def _read_blocks(
             info = load_info(stream)
             count, compression = int(info[0]), info[3]
             block = data[stream.tell() : position + _BLOCK_LENGTH.size + abs(length)]
-            ids, block_weights, _ = loads(zlib.decompress(block) if compression else block)
-        except (TypeError, ValueError, IndexError) as error:
+            raw = zlib.decompress(block) if compression else block
+            parsed = _ids_and_weights(raw, count)
+            if parsed is None:
+                ids, block_weights, _ = loads(raw)
+            else:
+                ids, block_weights = parsed
+            ids = np.asarray(ids, dtype=np.int64)
+            if block_weights is None:
+                block_weights = np.ones(count)
+            elif isinstance(block_weights, float):
+                block_weights = np.full(count, block_weights)
+            else:
+                block_weights = np.asarray(block_weights, dtype=np.float64)
+        except (TypeError, ValueError, IndexError, zlib.error) as error:
             raise DamagedDataError(f"a block of postings cannot be read ({error})") from None
-        starts.append(len(deltas))
+        if len(ids) != count or len(block_weights) != count:
+            raise DamagedDataError("a block of postings holds more ids than weights")
+        starts.append(total)
         offsets.append(base + position)
-        deltas.extend(ids)
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float):
-            weights.extend([block_weights] * count)
-        else:
-            weights.extend(block_weights)
+        delta_parts.append(ids)
+        weight_parts.append(block_weights)
+        total += count
         position += _BLOCK_LENGTH.size + abs(length)
         if length < 0:
             break
-    if len(deltas) != len(weights):
-        raise DamagedDataError("a block of postings holds more ids than weights")
+    if not delta_parts:
+        return [], [], starts, offsets
     # Each block's first delta is its first document number: a cumulative sum over all
     # blocks, less the sum at the end of the block before, gives every block's numbers.
-    summed = np.cumsum(np.asarray(deltas, dtype=np.int64))
-    counts = np.diff(np.asarray([*starts, len(deltas)], dtype=np.int64))
-    before = np.asarray([0, *(summed[s - 1] for s in starts[1:])], dtype=np.int64)
+    summed = np.cumsum(np.concatenate(delta_parts))
+    counts = np.diff(np.asarray([*starts, total], dtype=np.int64))
+    before = np.zeros(len(starts), dtype=np.int64)
+    before[1:] = summed[np.asarray(starts[1:], dtype=np.int64) - 1]
     ids_array = (summed - np.repeat(before, counts)).astype(np.int32)
-    return ([ids_array], [np.asarray(weights, dtype=np.float64)], starts, offsets)
+    return ([ids_array], [np.concatenate(weight_parts).astype(np.float64)], starts, offsets)
 
 
 _BLOCK_LENGTH = struct.Struct("!i")
+_BIG_DOUBLE = np.dtype(">f8")
+
+
+def _ids_and_weights(raw: bytes, count: int) -> tuple[np.ndarray, Any] | None:
+    """A block's document deltas and weights read straight from its pickle, without
+    unpickling the positions after them (None: not the common layout; unpickle it).
+
+    A block is the protocol-2 pickle of ``(deltas, weights, values)``. Unpickling it
+    makes every posting's positions, each a call to ``_codecs.encode`` (protocol 2 has
+    no bytes type): most of the time a query spent reading postings. The common layout
+    is read here: ``(`` then the first delta (``K``, ``M`` or ``J``: 1, 2 or 4 bytes),
+    every other delta under 256 (``K`` and one byte), ``t`` and a memo; then the
+    weights: ``N`` (all 1.0), ``G`` and one big-endian double (all equal), or ``(`` and
+    ``G`` with a double for each posting, ``t``.
+    """
+    if count < 4 or raw[:3] != b"\x80\x02(":  # (shorter tuples have opcodes of their own)
+        return None
+    opcode = raw[3]
+    if opcode == 0x4B:  # K
+        first, at = raw[4], 5
+    elif opcode == 0x4D:  # M
+        first, at = int.from_bytes(raw[4:6], "little"), 6
+    elif opcode == 0x4A:  # J
+        first, at = int.from_bytes(raw[4:8], "little", signed=True), 8
+    else:
+        return None
+    rest = count - 1
+    if len(raw) < at + 2 * rest + 3:
+        return None
+    pairs = np.frombuffer(raw, dtype=np.uint8, count=2 * rest, offset=at)
+    if not (pairs[0::2] == 0x4B).all() or raw[at + 2 * rest : at + 2 * rest + 2] != b"tq":
+        return None
+    deltas = np.empty(count, dtype=np.int64)
+    deltas[0] = first
+    deltas[1:] = pairs[1::2]
+    at += 2 * rest + 3
+    kind = raw[at : at + 1]
+    if kind == b"N":
+        return deltas, None
+    if kind == b"G" and len(raw) >= at + 9:
+        return deltas, struct.unpack_from(">d", raw, at + 1)[0]
+    if kind == b"(" and raw[at + 1 + 9 * count : at + 2 + 9 * count] == b"t":
+        cells = np.frombuffer(raw, dtype=np.uint8, count=9 * count, offset=at + 1).reshape(count, 9)
+        if (cells[:, 0] == 0x47).all():  # G
+            return deltas, np.ascontiguousarray(cells[:, 1:]).view(_BIG_DOUBLE).ravel()
+    return None
 
 
 class _Segment:

@@ -311,3 +311,36 @@ def test_the_postings_cache_is_shared_among_segments_by_size(
 def _largest(segment) -> int:
     # A single term longer than the budget is still kept (the newest is never dropped).
     return max((len(p.ids) for p in segment._terms.values() if p is not None), default=0)
+
+
+@pytest.mark.parametrize("block", [
+    ((7, 1, 2, 3, 250), None, (b"\x01", b"\x02", b"\x03", b"\x04", b"\x05")),
+    ((300, 1, 1, 1), 2.0, None),
+    ((70_000, 5, 9, 255, 1), (1.0, 2.0, 1.0, 3.5, 1.0), (b"a", b"b", b"c", b"d", b"e")),
+    ((3, 1, 1, 1, 1, 1, 1, 1), (2.0,) * 8, None),
+])
+def test_a_block_is_read_without_its_positions_as_unpickled(block: tuple) -> None:
+    """Document deltas and weights read from a block's pickle are what unpickling gives."""
+    import pickle
+
+    import numpy as np
+
+    ids, weights = scoring._ids_and_weights(pickle.dumps(block, 2), len(block[0]))
+    assert ids.tolist() == list(block[0])
+    expected = block[1]
+    if isinstance(expected, tuple):
+        assert weights.tolist() == list(expected)
+        assert isinstance(weights, np.ndarray)
+    else:
+        assert weights == expected
+
+
+@pytest.mark.parametrize("block", [
+    ((1, 2, 3), None, None),  # three postings: a tuple opcode of its own
+    ((5, 1, 300, 2), None, None),  # a later delta of 256 or more
+    ((5, 1, 2, 3), (1, 2, 3, 4), None),  # weights that are not floats
+])
+def test_a_block_of_another_layout_is_left_to_unpickling(block: tuple) -> None:
+    import pickle
+
+    assert scoring._ids_and_weights(pickle.dumps(block, 2), len(block[0])) is None
