@@ -7,8 +7,8 @@ two thirds of an index (60 bytes and more for a posting of 6). Here a segment's 
 postings go to one file of plain arrays, ``<segment>.pairs``, written by the same
 writer in the same commit as the rest of the segment (the codec below is Whoosh's own
 with that one difference; the writer keeps them as arrays, never in Whoosh's posting
-pool: :mod:`danvan_search.pairwriting`), so merging, deleting, cancelling, the manifest of checksums
-and the crash guarantees treat it like any other file of a segment.
+pool: :mod:`danvan_search.pairwriting`), so merging, deleting, cancelling, the manifest
+of checksums and the crash guarantees treat it like any other file of a segment.
 
 Per pair field, the file holds (little-endian, each section 8-byte aligned):
 

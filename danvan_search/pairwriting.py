@@ -175,8 +175,7 @@ class PairPostings:
 
         runs = [run.load() for run in self.runs]
         for run in runs:
-            ends = np.cumsum(run["lengths"], dtype=np.int64)
-            run["ends"] = ends
+            run["ends"] = np.cumsum(run["lengths"], dtype=np.int64)
         sections: dict[str, tuple[int, int, str]] = {}
         start = file.tell()
         freq_parts: list[np.ndarray] = []
@@ -186,8 +185,9 @@ class PairPostings:
         text_parts: list[bytes] = []
         written = 0
         for low, high in _hash_ranges(self.postings):
+            spans = [(run, *_span(run["hashes"], low, high)) for run in runs]
             hashes, docs, freqs = (
-                np.concatenate([_between(run, part, "hashes", low, high) for run in runs])
+                np.concatenate([run[part][first:last] for run, first, last in spans])
                 for part in ("hashes", "docs", "freqs")
             )
             order = np.lexsort((docs, hashes))
@@ -259,12 +259,6 @@ def _span(sorted_hashes: np.ndarray, low: int, high: int | None) -> tuple[int, i
     last = (len(sorted_hashes) if high is None
             else int(np.searchsorted(sorted_hashes, np.uint64(high), side="left")))
     return first, last
-
-
-def _between(run: dict[str, np.ndarray], part: str, key: str, low: int,
-             high: int | None) -> np.ndarray:
-    first, last = _span(run[key], low, high)
-    return run[part][first:last]
 
 
 def _texts_between(runs: list[dict[str, np.ndarray]], low: int, high: int | None,

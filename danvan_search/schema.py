@@ -101,7 +101,6 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
                 token.endchar = start_char + end
             yield token
 
-
     def term_positions(self, value: str) -> dict[str, list[int]]:
         """The terms of ``value`` and the positions of each, in order: what Whoosh's
         ``Positions`` format collects from :meth:`__call__`, without making tokens."""

@@ -210,7 +210,8 @@ def _read_blocks(
         except (TypeError, ValueError, IndexError, zlib.error) as error:
             raise DamagedDataError(f"a block of postings cannot be read ({error})") from None
         if len(ids) != count or len(block_weights) != count:
-            raise DamagedDataError("a block of postings holds more ids than weights")
+            raise DamagedDataError("a block of postings holds other than as many ids and "
+                                   "weights as its header says")
         starts.append(total)
         offsets.append(base + position)
         delta_parts.append(ids)

@@ -332,7 +332,7 @@ class _MergingWriter:
                                       postings)
         self.fieldwriter.write_pairs(self._pair_postings().values())
         self.fieldwriter.close()
-        if lengths:
+        if lengths is not None:
             lengths.close()
         self._close_merged()
 

@@ -245,6 +245,11 @@ def write_manifest(folder: Path, renaming: tuple[str, str] | None = None) -> Non
             continue
         size, crc = checksum(folder / source)
         files[name] = {"size": size, "crc32": crc}
+    _store_manifest(folder, files)
+
+
+def _store_manifest(folder: Path, files: dict[str, dict[str, Any]]) -> None:
+    """Replace the manifest by one listing ``files`` (atomically: a rename)."""
     temporary = folder / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
     temporary.write_text(json.dumps({"version": 1, "files": files}, indent=0) + "\n",
                          encoding="utf-8")
@@ -259,10 +264,7 @@ def forget_in_manifest(folder: Path, name: str) -> None:
         return  # no manifest (yet), or a damaged one: opening will say so
     if files.pop(name, None) is None:
         return
-    temporary = folder / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
-    temporary.write_text(json.dumps({"version": 1, "files": files}, indent=0) + "\n",
-                         encoding="utf-8")
-    os.replace(temporary, folder / MANIFEST_FILE)
+    _store_manifest(folder, files)
 
 
 class _Verified:
