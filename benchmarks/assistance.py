@@ -31,7 +31,8 @@ from danvan_search import SearchIndex
 from danvan_search.analysis import exact_term
 from danvan_search.assistance import QueryAssistant
 from danvan_search.normalization import fold
-from danvan_search.query import Lexicon, prepare_query_text
+from danvan_search.query import Lexicon
+from danvan_search.query_syntax import prepare_query_text
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "viquad-dev"
 WORD = re.compile(r"[^\W\d_]+")

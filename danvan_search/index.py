@@ -47,7 +47,7 @@ from .errors import (
 )
 from .filters import FACET_FIELDS, facet_counts, facet_spec
 from .normalization import has_lone_surrogates
-from .query import prepare_query_text
+from .query_syntax import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
 from .schema import (

@@ -56,7 +56,7 @@ from .opensearch_query import (
     statistics_fields,
 )
 from .opensearch_schema import LENGTH_FILLER, document_source, index_body, metadata
-from .query import parse_query, prepare_query_text
+from .query_syntax import parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .searching import SearchResults, Sort, StoredDocument, _hit
 

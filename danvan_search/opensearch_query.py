@@ -34,7 +34,8 @@ from .opensearch_schema import (
     syllable_field,
     word_field,
 )
-from .query import MAX_WORD_SYLLABLES, Clause, ParsedQuery, likeliest_spans
+from .query import MAX_WORD_SYLLABLES, likeliest_spans
+from .query_syntax import Clause, ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
 from .snippets import MatchRun

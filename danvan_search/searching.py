@@ -21,7 +21,8 @@ from .assist import Acronyms
 from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
-from .query import Lexicon, QueryPlan, build_query, parse_query, prepare_query_text
+from .query import Lexicon, QueryPlan, build_query
+from .query_syntax import parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
 from .storage import stored_document

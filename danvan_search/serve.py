@@ -41,7 +41,7 @@ from .errors import (
     InvalidArgumentError,
     InvalidDocumentError,
 )
-from .query import MAX_QUERY_CHARS
+from .query_syntax import MAX_QUERY_CHARS
 
 if TYPE_CHECKING:
     from .index import SearchIndex

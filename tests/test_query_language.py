@@ -16,7 +16,7 @@ import unicodedata
 import pytest
 
 from danvan_search import SearchIndex
-from danvan_search.query import Clause, parse_query
+from danvan_search.query_syntax import Clause, parse_query
 
 HUE_2021 = "000_ade4d488ee155d8d"
 DVCQ_2018 = "001_53296adb6bb486b7"

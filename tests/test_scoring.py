@@ -24,7 +24,8 @@ from danvan_search import SearchIndex, scoring
 from danvan_search.filters import Filters
 from danvan_search.ingestion import read_sources
 from danvan_search.normalization import fold
-from danvan_search.query import build_query, parse_query
+from danvan_search.query import build_query
+from danvan_search.query_syntax import parse_query
 from danvan_search.scoring import ArrayScorer, Unsupported, supports
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

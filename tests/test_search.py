@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from danvan_search import InvalidQueryError, SearchIndex
 from danvan_search.normalization import fold
-from danvan_search.query import MAX_QUERY_CHARS, build_query, parse_query
+from danvan_search.query import build_query
+from danvan_search.query_syntax import MAX_QUERY_CHARS, parse_query
 
 KIEN_GIANG = "004_1d921b9e94ebeb4d"
 HUE_2021 = "000_ade4d488ee155d8d"

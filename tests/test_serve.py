@@ -18,7 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from danvan_search import SearchIndex
-from danvan_search.query import MAX_QUERY_CHARS
+from danvan_search.query_syntax import MAX_QUERY_CHARS
 from danvan_search.serve import create_app
 
 DOCS = [
