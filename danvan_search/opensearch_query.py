@@ -34,7 +34,7 @@ from .opensearch_schema import (
     syllable_field,
     word_field,
 )
-from .query import MAX_WORD_SYLLABLES, likeliest_spans
+from .query_builder import MAX_WORD_SYLLABLES, likeliest_spans
 from .query_syntax import Clause, ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS

@@ -21,7 +21,8 @@ from .assist import Acronyms
 from .assistance import QueryAssistant
 from .errors import InvalidQueryError
 from .filters import FACET_FIELDS, Filters, facet_counts, facet_spec
-from .query import Lexicon, QueryPlan, build_query
+from .query import Lexicon, build_query
+from .query_builder import QueryPlan
 from .query_syntax import parse_query, prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .snippets import MatchRun, Snippet, Span, find_highlights, make_snippet
@@ -296,7 +297,7 @@ def run_search(
         if not exact:
             assistance = QueryAssistant(searcher, lexicon=lexicon, scorer=scorer).assist(text)
 
-        def plan_for(text: str) -> QueryPlan:
+        def plan_for(text: str) -> QueryPlan[wq.Query]:
             return build_query(
                 parse_query(text), lexicon or reader,
                 acronyms=None if exact else acronyms,
