@@ -1,11 +1,10 @@
-"""The query language of :mod:`danvan_search.query`, translated to OpenSearch's query DSL.
+"""Queries for an OpenSearch index: the clauses :mod:`danvan_search.query_builder` decides
+on, said in OpenSearch's query DSL (:class:`OpenSearchDialect`), as the embedded index says
+them in Whoosh's.
 
-The same parse (:func:`~danvan_search.query.parse_query`), the same split of free words
-into the words the index holds, and the same ranking features
-(:class:`~danvan_search.ranking.Ranking`): BM25 over the query's syllables in title and
-body (exact stream for words typed with accents, folded for words typed without), found
-by whole words, plus, for syllables adjacent in the query found adjacent in the body,
-a bonus and the pair scored as a term of its own (the pair fields). What the embedded
+The same parse, the same split of free words into the words the index holds, and the
+same ranking features (:class:`~danvan_search.ranking.Ranking`), with each term weighed
+so that it scores as in the embedded index (:meth:`Lexicon.idf_ratio`). What the embedded
 index reads term by term from its files is asked of the cluster's term dictionaries at
 once (:func:`lexicon_keys`, :class:`Lexicon`): the documents and occurrences of each run
 of query syllables, as a word or as syllables, and of each pair of adjacent ones, which
@@ -17,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -34,11 +33,10 @@ from .opensearch_schema import (
     syllable_field,
     word_field,
 )
-from .query_builder import MAX_WORD_SYLLABLES, likeliest_spans
-from .query_syntax import Clause, ParsedQuery
+from .query_builder import MAX_WORD_SYLLABLES, QueryBuilder, QueryPlan
+from .query_syntax import ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
 from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
-from .snippets import MatchRun
 
 Query = dict[str, Any]
 
@@ -183,291 +181,108 @@ def lexicon_keys(
 # --- the query ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class QueryPlan:
-    """An OpenSearch query plus the query words that snippets should highlight."""
-
-    query: Query | None
-    highlight: tuple[MatchRun, ...]
-
-
 def build_query(
     parsed: ParsedQuery, lexicon: Lexicon, acronyms: Acronyms | None = None,
     restored: Mapping[str, str] | None = None, ranking: Ranking = DEFAULT_RANKING,
-) -> QueryPlan:
+) -> QueryPlan[Query]:
     """The OpenSearch query for ``parsed``, as :func:`danvan_search.query.build_query`
     builds the Whoosh one (``restored``: folded syllable → accented syllable, ranking
     the documents with those accents first)."""
-    builder = _Builder(lexicon, acronyms, restored or {}, ranking)
-    alternatives = [q for q in (builder.alternative(a) for a in parsed.alternatives) if q]
-    excluded = [
-        builder.clause_query(c, required=True)
-        for alt in parsed.alternatives
-        for c in alt
-        if c.negated
-    ]
-    excluded = [q for q in excluded if q is not None]
-    main: Query | None
-    if alternatives:
-        main = alternatives[0] if len(alternatives) == 1 else _or(alternatives)
-    elif excluded:
-        main = {"match_all": {}}
-    else:
-        main = None
-    if main is not None and excluded:
-        main = {"bool": {"must": [main], "must_not": excluded}}
-    return QueryPlan(main, tuple(dict.fromkeys(builder.highlight)))
+    # Every word finds, and no bonus for all of them: the finding budget and the
+    # all-words bonus have not been measured on the cluster, so its queries stay as
+    # they were measured.
+    ranking = replace(ranking, finding_budget=0.0, all_words_weight=0.0)
+    dialect = OpenSearchDialect(lexicon)
+    return QueryBuilder(dialect, acronyms, restored or {}, ranking).plan(parsed)
 
 
-class _Builder:
-    def __init__(self, lexicon: Lexicon, acronyms: Acronyms | None,
-                 restored: Mapping[str, str], ranking: Ranking) -> None:
+class OpenSearchDialect:
+    """The clauses of :class:`~danvan_search.query_builder.QueryBuilder` as OpenSearch
+    query DSL, weighed with the statistics of ``lexicon``. Syllables, words and pairs
+    have fields of their own; each term is weighed by :meth:`Lexicon.idf_ratio`, so that
+    it scores as in the embedded index."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.acronyms = acronyms
-        self.restored = restored
-        self.ranking = ranking
-        self.highlight: list[MatchRun] = []
         self.plain_docs = lexicon.plain_docs
 
-    def alternative(self, clauses: Sequence[Clause]) -> Query | None:
-        required, optional = [], []
-        for clause in clauses:
-            if clause.negated:
-                continue
-            q = self.clause_query(clause, required=False)
-            if q is not None:
-                (required if clause.phrase or clause.in_title else optional).append(q)
-        if required:
-            must = required[0] if len(required) == 1 else {"bool": {"must": required}}
-            if optional:
-                return {"bool": {"must": [must], "should": [_or(optional)]}}
-            return must
-        if optional:
-            return _or(optional)
-        return None
+    def holds(self, name: str, stream: StreamKind, terms: Sequence[str]) -> bool:
+        return bool(self.lexicon.count(*_term_key(name, stream, terms)))
 
-    def clause_query(self, clause: Clause, required: bool) -> Query | None:
-        fields = ("title",) if clause.in_title else TEXT_FIELDS
-        accented = has_diacritics(clause.text)
-        if clause.phrase:
-            syllables = [s for w in self.words(clause.text, accented) for s in w]
-            if not clause.negated:
-                self.highlight.append(_match_run(syllables, accented))
-            return self.phrase(syllables, accented, fields) if syllables else None
-        words = self.words(clause.text, accented)
-        if not clause.negated:
-            self.highlight.extend(_match_run(w, accented) for w in words)
-        if not words:
-            return None
-        if required or clause.negated:
-            parts = [_or(self.term_clauses(w, accented, fields, 1.0)) for w in words]
-            return parts[0] if len(parts) == 1 else {"bool": {"must": parts}}
-        return self.free_words(words, accented, fields)
+    def occurrences(self, terms: Sequence[str], stream: StreamKind) -> float:
+        """As a word or, for one syllable, as a syllable: the embedded index's term
+        frequency."""
+        return sum(self.lexicon.frequency(*_term_key(name, stream, terms))
+                   for name in TEXT_FIELDS)
 
-    def words(self, text: str, accented: bool) -> list[tuple[str, ...]]:
-        """The words of ``text`` as tuples of syllables, split as the embedded index
-        splits them (its likeliest split, see ``query._Builder.words``, with the same
-        occurrences and totals)."""
-        syllables, terms = _terms(text, accented)
-        stream = _stream(accented)
-        total = self.lexicon.total() or 1
-        spans = likeliest_spans(terms, lambda run: self.run_count(run, stream), total)
-        return [tuple(syllables[i:j]) for i, j in spans]
+    def text_length(self, stream: StreamKind) -> int:
+        return self.lexicon.total()  # as many terms in either stream
 
-    def run_count(self, run: Sequence[str], stream: StreamKind) -> int:
-        """The occurrences of a run of syllables in the text fields, as a word or, for
-        one syllable, as a syllable (the embedded index's term frequency)."""
-        count = 0
-        for name in TEXT_FIELDS:
-            if len(run) == 1:
-                count += self.lexicon.frequency(syllable_field(name, stream), run[0])
-            else:
-                count += self.lexicon.frequency(word_field(name, stream), join_word(run))
-        return count
+    def documents(self) -> int:
+        return self.lexicon.documents
 
-    def free_words(
-        self, words: list[tuple[str, ...]], accented: bool, fields: Sequence[str]
-    ) -> Query:
-        """Optional words: found by whole words, ranked by BM25 over their syllables,
-        plus adjacent query syllables found adjacent in the body (the query module's
-        ``free_words``; no document-frequency budget)."""
-        ranking = self.ranking
-        finding: list[Query] = []
-        scoring: list[Query] = []
-        for word in words:
-            target = finding
-            if ranking.find_by_words and len(word) > 1:
-                # Every syllable of the word must be there; the word itself scores
-                # nothing (a bool of filters scores 0): its syllables score below.
-                finding.append({"bool": {"filter": [
-                    _or(self.term_clauses((s,), accented, fields, 1.0)) for s in word
-                ]}})
-                target = scoring
-            for syllable in word:
-                target.extend(
-                    self.term_clauses((syllable,), accented, fields, ranking.syllable_weight)
-                )
-            if len(word) > 1 and ranking.word_weight:
-                scoring.extend(self.term_clauses(
-                    word, accented, fields, ranking.word_weight, known_only=True
-                ))
-            if not accented and len(words) <= ranking.restored_max_words:
-                scoring.extend(self.restored_clauses(word, fields))
-        finding.extend(self.acronym_clauses(words, fields))
-        syllables = [s for w in words for s in w]
-        if (1 < len(syllables) <= ranking.max_proximity_syllables
-                and (ranking.adjacent_weight or ranking.pair_weight
-                     or ranking.unaccented_pair_weight)):
-            for left, right in pairwise(syllables):
-                scoring.extend(self.adjacent(left, right, accented))
-        if not finding:
-            return _or(scoring)
-        if not scoring:
-            return _or(finding)
-        return {"bool": {"must": [_or(finding)], "should": scoring}}
+    def documents_with(self, name: str, stream: StreamKind, terms: Sequence[str]) -> int:
+        return self.lexicon.count(*_term_key(name, stream, terms))
 
-    def adjacent(self, left: str, right: str, accented: bool) -> list[Query]:
-        """Two syllables next to each other in the query, next to each other in the body
-        (found by the pair term, no positions read; the query module's ``adjacent``):
-        their own scores again, weighing ``adjacent_weight``, and the pair scored as a
-        term of its own (``pair_weight``, ``unaccented_pair_weight`` for a pair typed
-        without accents: BM25 over the pair field, with the pair's own document
-        frequency and the field's own lengths)."""
-        ranking = self.ranking
-        if not accented:
-            return self._adjacent(left, right, False, ranking.unaccented_pair_weight)
-        clauses = self._adjacent(left, right, True, ranking.pair_weight)
-        if self.plain_docs:
-            # In documents written without diacritics, the folded pair stands in.
-            clauses += [_plain_only(c)
-                        for c in self._adjacent(left, right, False, ranking.pair_weight)]
-        return clauses
+    def word(self, name: str, stream: StreamKind, terms: Sequence[str], boost: float) -> Query:
+        # A word has its own document frequency, as in the embedded index.
+        field, term = _term_key(name, stream, terms)
+        return _term(field, term, boost * self.lexicon.idf_ratio(field, [term]))
 
-    def _adjacent(self, left: str, right: str, accented: bool, pair_weight: float) -> list[Query]:
-        ranking = self.ranking
-        stream = _stream(accented)
-        to_term = exact_term if accented else folded_term
-        field = pair_field("body", stream)
-        pair = join_pair(to_term(left), to_term(right))
-        clauses: list[Query] = []
-        if ranking.adjacent_weight:
-            both = [_or(self.stream_clause("body", stream, (s,), ranking.adjacent_weight,
-                                           known_only=False))
-                    for s in (left, right)]
-            clauses.append({"bool": {"must": both, "filter": [{"term": {field: pair}}]}})
-        if pair_weight:
-            clauses.append(self.sequence(field, [pair], pair_weight))
-        return clauses
-
-    def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[Query]:
-        """Exact-accent terms of a word typed without accents, as restored: they rank
-        the documents with those accents first (the query module's
-        ``restored_clauses``), where the index holds them."""
-        forms = [self.restored.get(folded_term(s)) for s in word]
-        if not all(forms) or not self.ranking.restored_weight:
-            return []
-        clauses: list[Query] = []
-        for name in fields:
-            weight = self.field_weight(name) * self.ranking.restored_weight
-            if not weight:
-                continue
-            if len(forms) == 1:
-                field, term = syllable_field(name, "exact"), str(forms[0])
-            else:  # a word: its own document frequency, as in the embedded index
-                field, term = word_field(name, "exact"), join_word(str(f) for f in forms)
-            if self.lexicon.count(field, term):
-                clauses.append(_term(field, term,
-                                     weight * self.lexicon.idf_ratio(field, [term])))
-        return clauses
-
-    def acronym_clauses(self, words: list[tuple[str, ...]], fields: Sequence[str]) -> list[Query]:
-        """An acronym also finds what it stands for, and an expansion its acronym."""
-        weight = self.ranking.acronym_weight
-        if self.acronyms is None or not weight:
-            return []
-        clauses: list[Query] = []
-        for word in words:
-            if len(word) == 1:
-                for expansion in self.acronyms.expansions(word[0]):
-                    syllables = expansion.replace("-", " ").replace(",", " ").split()
-                    clauses.append(_or([self.phrase(syllables, False, fields)], boost=weight))
-                    self.highlight.append(_match_run(syllables, False))
-        text = " ".join(s for word in words for s in word)
-        for _, _, acronym in self.acronyms.find_expansions_in(text):
-            term = folded_term(acronym)
-            self.highlight.append(_match_run((acronym,), False))
-            clauses += [
-                self.sequence(syllable_field(name, "folded"), [term],
-                              self.field_weight(name) * weight)
-                for name in fields
-                if self.field_weight(name)
-            ]
-        return clauses
-
-    def field_weight(self, name: str) -> float:
-        return self.ranking.title_weight if name == "title" else 1.0
-
-    def term_clauses(
-        self, syllables: tuple[str, ...], accented: bool, fields: Sequence[str],
-        weight: float, known_only: bool = False,
-    ) -> list[Query]:
-        """The clauses matching a word in ``fields``: with accents, those accents (and
-        the folded form only in documents written without diacritics); without, the
-        folded stream."""
-        clauses: list[Query] = []
-        for name in fields:
-            boost = weight * self.field_weight(name)
-            if not boost:
-                continue
-            if not accented:
-                clauses += self.stream_clause(name, "folded", syllables, boost, known_only)
-                continue
-            clauses += self.stream_clause(name, "exact", syllables, boost, known_only)
-            if self.plain_docs:
-                clauses += [
-                    _plain_only(q)
-                    for q in self.stream_clause(name, "folded", syllables, boost, known_only)
-                ]
-        return clauses
-
-    def stream_clause(
-        self, name: str, stream: StreamKind, syllables: tuple[str, ...], boost: float,
-        known_only: bool,
-    ) -> list[Query]:
-        to_term = exact_term if stream == "exact" else folded_term
-        terms = [to_term(s) for s in syllables]
-        words = word_field(name, stream)
-        syllables_field = syllable_field(name, stream)
-        if len(terms) == 1:  # a syllable, or a part of a hyphenated word
-            ratio = self.lexicon.idf_ratio(syllables_field, terms)
-            return [_term(syllables_field, terms[0], boost * ratio)]
-        joined = join_word(terms)
-        if self.lexicon.count(words, joined):
-            return [_term(words, joined, boost * self.lexicon.idf_ratio(words, [joined]))]
-        if known_only:
-            return []
-        ratio = self.lexicon.idf_ratio(syllables_field, terms)
-        return [_phrase(syllables_field, terms, boost * ratio)]
-
-    def phrase(self, syllables: list[str], accented: bool, fields: Sequence[str]) -> Query:
-        """The syllables next to each other, as typed (accents mean accents)."""
-        subs: list[Query] = []
-        folded = [folded_term(s) for s in syllables]
-        for name in fields:
-            boost = self.field_weight(name) or 1.0  # a required phrase counts anywhere
-            if not accented:
-                subs.append(self.sequence(syllable_field(name, "folded"), folded, boost))
-                continue
-            exact = [exact_term(s) for s in syllables]
-            subs.append(self.sequence(syllable_field(name, "exact"), exact, boost))
-            if self.plain_docs:
-                subs.append(_plain_only(self.sequence(syllable_field(name, "folded"), folded,
-                                                      boost)))
-        return _or(subs)
-
-    def sequence(self, field: str, terms: Sequence[str], boost: float) -> Query:
+    def sequence(self, name: str, stream: StreamKind, terms: Sequence[str],
+                 boost: float) -> Query:
+        field = syllable_field(name, stream)
         boost *= self.lexicon.idf_ratio(field, terms)
         return _term(field, terms[0], boost) if len(terms) == 1 else _phrase(field, terms, boost)
+
+    def pair(self, name: str, stream: StreamKind, left: str, right: str,
+             boost: float) -> Query:
+        # BM25 over the pair field: the pair's own document frequency, the field's own
+        # lengths.
+        field, pair = pair_field(name, stream), join_pair(left, right)
+        return _term(field, pair, boost * self.lexicon.idf_ratio(field, [pair]))
+
+    def pair_present(self, name: str, stream: StreamKind, left: str, right: str) -> Query:
+        return {"term": {pair_field(name, stream): join_pair(left, right)}}
+
+    def plain_mark(self) -> Query:
+        return {"term": {PLAIN_FIELD: PLAIN_MARK}}
+
+    def any_of(self, queries: Sequence[Query], boost: float = 1.0) -> Query:
+        if len(queries) == 1 and boost == 1.0:
+            return queries[0]
+        query: Query = {"bool": {"should": list(queries), "minimum_should_match": 1}}
+        if boost != 1.0:
+            query["bool"]["boost"] = boost
+        return query
+
+    def all_of(self, queries: Sequence[Query], boost: float = 1.0) -> Query:
+        query: Query = {"bool": {"must": list(queries)}}
+        if boost != 1.0:
+            query["bool"]["boost"] = boost
+        return query
+
+    def all_present(self, queries: Sequence[Query]) -> Query:
+        return {"bool": {"filter": list(queries)}}  # a bool of filters scores 0
+
+    def only_where(self, queries: Sequence[Query], condition: Query) -> Query:
+        return {"bool": {"must": list(queries), "filter": [condition]}}
+
+    def with_optional(self, required: Query, optional: Sequence[Query]) -> Query:
+        return {"bool": {"must": [required], "should": list(optional)}}
+
+    def excluding(self, query: Query, excluded: Sequence[Query]) -> Query:
+        return {"bool": {"must": [query], "must_not": list(excluded)}}
+
+    def everything(self) -> Query:
+        return {"match_all": {}}
+
+
+def _term_key(name: str, stream: StreamKind, terms: Sequence[str]) -> Key:
+    """The field and term that hold ``terms`` as one term: a syllable, or a word."""
+    if len(terms) == 1:
+        return syllable_field(name, stream), terms[0]
+    return word_field(name, stream), join_word(terms)
 
 
 def _term(field: str, term: str, boost: float) -> Query:
@@ -476,25 +291,6 @@ def _term(field: str, term: str, boost: float) -> Query:
 
 def _phrase(field: str, terms: Sequence[str], boost: float) -> Query:
     return {"match_phrase": {field: {"query": " ".join(terms), "boost": boost}}}
-
-
-def _plain_only(query: Query) -> Query:
-    """``query`` only in documents written without diacritics (the mark scores nothing)."""
-    return {"bool": {"must": [query], "filter": [{"term": {PLAIN_FIELD: PLAIN_MARK}}]}}
-
-
-def _or(queries: Sequence[Query], boost: float = 1.0) -> Query:
-    if len(queries) == 1 and boost == 1.0:
-        return queries[0]
-    query: Query = {"bool": {"should": list(queries), "minimum_should_match": 1}}
-    if boost != 1.0:
-        query["bool"]["boost"] = boost
-    return query
-
-
-def _match_run(syllables: Sequence[str], accented: bool) -> MatchRun:
-    to_term = exact_term if accented else folded_term
-    return MatchRun(tuple(to_term(s) for s in syllables), accented)
 
 
 # --- filters and facets -------------------------------------------------------------------

@@ -13,7 +13,8 @@ from test_assistance import NEWS
 
 from danvan_search import SearchIndex
 from danvan_search.opensearch_assistance import ClusterVocabulary, assist, cluster_keys
-from danvan_search.opensearch_query import Lexicon, _Builder
+from danvan_search.opensearch_query import Lexicon, OpenSearchDialect
+from danvan_search.query_builder import QueryBuilder
 from danvan_search.ranking import DEFAULT_RANKING
 
 
@@ -160,9 +161,9 @@ def test_queries_are_split_on_occurrences_as_in_the_embedded_index() -> None:
                ("body_wx", "và_phát"): (2, 2), ("body_wx", "và_phát_triển"): (2, 2)},
         fields={"id": (4, 4), "length": (4, 100), "body_x": (4, 100), "body_wx": (4, 100)},
     )
-    builder = _Builder(lexicon, None, {}, DEFAULT_RANKING)
+    builder = QueryBuilder(OpenSearchDialect(lexicon), None, {}, DEFAULT_RANKING)
     assert builder.words("và phát triển", True) == [("và",), ("phát", "triển")]
     by_documents = Lexicon({key: (df, df) for key, (df, _) in lexicon.terms.items()},
                            lexicon.fields)
-    assert _Builder(by_documents, None, {}, DEFAULT_RANKING).words(
+    assert QueryBuilder(OpenSearchDialect(by_documents), None, {}, DEFAULT_RANKING).words(
         "và phát triển", True) == [("và", "phát", "triển")]
