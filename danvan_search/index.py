@@ -409,13 +409,13 @@ class SearchIndex:
         )
         report = IndexingReport()
         known: dict[str, str] | None = None
-        pending: Iterator[Any] | None = iter(documents)
-        if procs is None:  # look ahead: worker processes only pay off for many documents
-            head = list(islice(pending, PARALLEL_MIN_DOCUMENTS))
-            many = len(head) == PARALLEL_MIN_DOCUMENTS
-            procs = (os.cpu_count() or 1) if many else 1
-            pending = chain(head, pending)
-        step = _Step(report, skip_invalid, pages, on_document or _nothing)
+        items: Iterator[Any] = iter(documents)
+        if procs is None:
+            procs, items = worker_processes(items)
+        done = on_document or _nothing
+        pending: Iterator[Document] | None = documents_to_index(items, report, skip_invalid,
+                                                                  done)
+        step = _Step(report, pages, done)
         while pending is not None:
             with self._writing(procs) as batch:
                 if known is None:  # read with the lock held: no commit can change it
@@ -517,34 +517,18 @@ class SearchIndex:
     def _write(
         self,
         batch: _Batch,
-        items: Iterator[Any],
+        documents: Iterator[Document],
         known: dict[str, str],
         step: _Step,
-    ) -> Iterator[Any] | None:
-        """Write items until they run out (None) or until a document repeats an id
+    ) -> Iterator[Document] | None:
+        """Write documents until they run out (None) or until one repeats an id
         written by this same writer, which cannot replace what it has not committed: the
         rest, that document first, is returned for a writer of its own."""
         written: set[str] = set()
         report = step.report
-        for item in items:
-            if isinstance(item, tuple):
-                where, why = item
-                if isinstance(why, Warning):  # read, with a repair; its document follows
-                    report.repaired.append((where, str(why)))
-                    continue
-                report.skipped.append((where, str(why)))
-                step.done()
-                continue
-            try:
-                doc = item if isinstance(item, Document) else Document.from_dict(item)
-            except InvalidDocumentError as error:
-                if not step.skip_invalid:
-                    raise
-                report.skipped.append((str(_describe(item)), str(error)))
-                step.done()
-                continue
+        for doc in documents:
             if doc.id in written:
-                return chain([doc], items)
+                return chain([doc], documents)
             if step.pages:
                 doc = doc.page_read()
             digest = doc.content_hash()
@@ -735,12 +719,49 @@ def _nothing() -> None:
     pass
 
 
+def worker_processes(items: Iterator[Any]) -> tuple[int, Iterator[Any]]:
+    """How many processes should analyse ``items``, and the items: worker processes
+    only pay off for many documents, so the first :data:`PARALLEL_MIN_DOCUMENTS` are read
+    ahead to tell (one process per core if there are that many, else one)."""
+    head = list(islice(items, PARALLEL_MIN_DOCUMENTS))
+    procs = (os.cpu_count() or 1) if len(head) == PARALLEL_MIN_DOCUMENTS else 1
+    return procs, chain(head, items)
+
+
+def documents_to_index(
+    items: Iterator[Any], report: IndexingReport, skip_invalid: bool,
+    done: Callable[[], object],
+) -> Iterator[Document]:
+    """The documents of ``items`` (:class:`Document` objects or dicts), in order, for
+    either backend's writer. A reader's ``(where, error)`` pair is recorded in ``report``
+    as skipped (``(where, warning)`` as repaired: its document follows), and so is an
+    invalid document unless not ``skip_invalid`` (then it raises); ``done`` is called
+    for each item skipped."""
+    for item in items:
+        if isinstance(item, tuple):
+            where, why = item
+            if isinstance(why, Warning):  # read, with a repair; its document follows
+                report.repaired.append((where, str(why)))
+                continue
+            report.skipped.append((where, str(why)))
+            done()
+            continue
+        try:
+            doc = item if isinstance(item, Document) else Document.from_dict(item)
+        except InvalidDocumentError as error:
+            if not skip_invalid:
+                raise
+            report.skipped.append((str(_describe(item)), str(error)))
+            done()
+            continue
+        yield doc
+
+
 @dataclass(frozen=True)
 class _Step:
-    """How one indexing run treats each item."""
+    """How one indexing run treats each document."""
 
     report: IndexingReport
-    skip_invalid: bool
     pages: bool
     done: Callable[[], object]
 

@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -39,7 +38,6 @@ from .errors import (
     IndexNotFoundError,
     IndexWriteError,
     InvalidArgumentError,
-    InvalidDocumentError,
     InvalidQueryError,
     MissingExtraError,
 )
@@ -318,42 +316,20 @@ class OpenSearchIndex:
         documents are skipped). ``procs`` processes analyse the documents (default:
         one per core for more than a few hundred). With ``refresh`` the documents are
         searchable when the call returns."""
-        from .index import PARALLEL_MIN_DOCUMENTS, IndexingReport, _describe
+        from .index import IndexingReport, documents_to_index, worker_processes
 
         skip_invalid, pages, procs = validation.indexing_options(
             documents, skip_invalid, pages, procs, on_document
         )
         done = on_document or (lambda: None)
         report = IndexingReport()
-        items = iter(documents)
+        items: Iterator[Any] = iter(documents)
         if procs is None:
-            head = list(islice(items, PARALLEL_MIN_DOCUMENTS))
-            procs = (os.cpu_count() or 1) if len(head) == PARALLEL_MIN_DOCUMENTS else 1
-            items = _chain(head, items)
-
-        def valid() -> Iterator[Document]:
-            for item in items:
-                if isinstance(item, tuple):
-                    where, why = item
-                    if isinstance(why, Warning):
-                        report.repaired.append((where, str(why)))
-                        continue
-                    report.skipped.append((where, str(why)))
-                    done()
-                    continue
-                try:
-                    doc = item if isinstance(item, Document) else Document.from_dict(item)
-                except InvalidDocumentError as error:
-                    if not skip_invalid:
-                        raise
-                    report.skipped.append((str(_describe(item)), str(error)))
-                    done()
-                    continue
-                yield doc.page_read() if pages else doc
-
+            procs, items = worker_processes(items)
+        valid = documents_to_index(items, report, skip_invalid, done)
         writer = BulkWriter(self, report, done, procs)
         try:
-            writer.write(valid())
+            writer.write(doc.page_read() if pages else doc for doc in valid)
         finally:
             writer.close()
             if refresh and (report.written or report.deleted):
@@ -728,11 +704,6 @@ class OpenSearchIndex:
         from the cluster's statistics."""
         text = prepare_query_text(query)
         return assist(text, ClusterVocabulary(self.term_statistics)).suggestion
-
-
-def _chain(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
-    yield from head
-    yield from rest
 
 
 def _call(location: Location, request: Callable[[], Any]) -> Any:
