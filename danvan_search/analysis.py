@@ -31,7 +31,7 @@ from .normalization import clean_text, fold, normalize_tones
 
 #: Bump when a change here alters the terms written to an index: indexes record it and
 #: refuse to open under a different version (their terms would no longer match queries).
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 
 WordKind = Literal["word", "code", "number"]
 StreamKind = Literal["exact", "folded"]
@@ -49,7 +49,7 @@ MAX_SEGMENT_CHARS = 2000
 _SENTENCE_END = re.compile(r"[.!?…;:][\"”’»)\]]*\s+")
 
 _HAS_ALNUM = re.compile(r"\w")
-_SPLIT_PARTS = re.compile(r"[-_./:,]+")
+_SPLIT_PARTS = re.compile(r"[-_./:,']+")
 _DIGITS = re.compile(r"^[\d.,/:-]+$")
 
 
@@ -137,8 +137,9 @@ def analyze(text: str) -> Analysis:
 
 
 # Word-like runs for text that the CRF is not used on: numbers with their separators
-# ("19.200", "03/3/2021"), then letters joined by hyphens ("covid-19", "kt-xh").
-_PLAIN_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*(?!\w)|\w+(?:-\w+)*")
+# ("19.200", "03/3/2021"), then letters joined by hyphens ("covid-19", "kt-xh") or
+# apostrophes ("Google's", "O'Neill": the segmenter keeps them whole, and so must a query).
+_PLAIN_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*(?!\w)|\w+(?:[-'’]\w+)*")
 
 
 def split_syllables(text: str) -> Analysis:
@@ -243,8 +244,9 @@ def map_span(offsets: list[int], start: int, end: int, original: str) -> tuple[i
 
 @lru_cache(maxsize=131072)
 def exact_term(syllable: str) -> str:
-    """The exact-stream form of one syllable: canonical tones, lowercase, NFC."""
-    return normalize_tones(clean_text(syllable)[0].lower())
+    """The exact-stream form of one syllable: canonical tones, lowercase, NFC, and one
+    apostrophe ("Google’s" and "Google's" are one term)."""
+    return normalize_tones(clean_text(syllable)[0].lower()).replace("’", "'")
 
 
 @lru_cache(maxsize=131072)
@@ -328,8 +330,9 @@ def _word_terms(
     out: list[tuple[str, int, int, int]] = []
     for i, (start, end) in enumerate(syllables):
         out.append((terms[i], i, start, end))
-        if len(terms) == 1:
-            out += [(part, 0, start, end) for part in _parts(terms[0])]
+        # In a compound too: "Kim Jong-un" is found by "jong", "Google's Perspective"
+        # by "google".
+        out += [(part, i, start, end) for part in _parts(terms[i])]
         for j in range(i + 2, min(len(terms), i + MAX_SUBSPAN_SYLLABLES) + 1):
             out.append((" ".join(terms[i:j]), i, start, syllables[j - 1][1]))
         if i == 0 and len(terms) > MAX_SUBSPAN_SYLLABLES:

@@ -132,6 +132,23 @@ def test_adjacent_words_rank_above_scattered_ones(empty_index: SearchIndex):
     assert ids(empty_index.search("dân vận chính quyền", limit=2))[0] == "together"
 
 
+def test_names_with_hyphens_and_apostrophes_are_found_by_their_parts(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "kim", "body": "Chủ tịch Kim Jong-un thị sát nhà máy."},
+        {"id": "google", "body": "Với công cụ mang tên Google\u2019s Perspective, bình luận được kiểm duyệt."},
+        {"id": "other", "body": "Chủ tịch nước thị sát nhà máy và công cụ mới."},
+    ])
+    # The segmenter keeps "Kim Jong-un" and "Google's Perspective" as words; their
+    # syllables' parts are terms too, so a name typed with spaces or alone finds them.
+    assert ids(empty_index.search("Jong", limit=3)) == ["kim"]
+    assert ids(empty_index.search("kim jong un", limit=3))[0] == "kim"
+    assert ids(empty_index.search("Google", limit=3)) == ["google"]
+    # Either apostrophe, in the query or the text, is the same term.
+    assert ids(empty_index.search("Google's", limit=3)) == ["google"]
+    assert ids(empty_index.search('"Google\u2019s Perspective"', limit=3)) == ["google"]
+    assert ids(empty_index.search("Google s Perspective", limit=3)) == ["google"]
+
+
 def test_title_is_searched_like_the_body(empty_index: SearchIndex):
     empty_index.add([
         {"id": "body", "title": "Tin tức", "body": "Hội nghị về tôn giáo và dân tộc trong tỉnh."},
