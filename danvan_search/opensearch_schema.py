@@ -171,8 +171,8 @@ def token_strings(analysis: Analysis, stream: StreamKind) -> tuple[list[str], st
             continue
         terms = [to_term(analysis.text[s:e]) for s, e in word.syllables]
         syllables.extend(terms)
-        if len(terms) == 1:
-            parts.extend(_parts(terms[0]))
+        for term in terms:
+            parts.extend(_parts(term))
         words.extend(_spans(terms))
     # Each part a value of its own: values are far apart (the field's position gap),
     # so no phrase matches across them, as none does in the embedded index, where a
