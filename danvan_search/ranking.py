@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whoosh.scoring import BM25F
+from whoosh.scoring import BM25F, BM25FScorer, WeightScorer
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,40 @@ class Ranking:
     max_proximity_syllables: int = 60
 
     def weighting(self) -> BM25F:
-        """Whoosh's BM25F with these parameters (both streams of a field alike)."""
-        return BM25F(
+        """Whoosh's BM25F with these parameters (both streams of a field alike), each
+        field's average length taken over the documents that have it."""
+        return FieldAverageBM25F(
             B=self.body_b, K1=self.k1,
             title_B=self.title_b, title_f_B=self.title_b,
             body_B=self.body_b, body_f_B=self.body_b,
         )
+
+
+class FieldAverageBM25F(BM25F):
+    """Whoosh's BM25F, dividing a field's length by its average over the documents
+    that have the field rather than over all (see ``scoring.average_field_length``):
+    what the array scorer and an OpenSearch index do too."""
+
+    def scorer(self, searcher, fieldname, text, qf=1):  # type: ignore[no-untyped-def]
+        if not searcher.schema[fieldname].scorable:
+            return WeightScorer.for_(searcher, fieldname, text)
+        return _FieldAverageScorer(searcher, fieldname, text,
+                                   self._field_B.get(fieldname, self.B), self.K1, qf=qf)
+
+
+class _FieldAverageScorer(BM25FScorer):
+    def __init__(self, searcher, fieldname, text, B, K1, qf=1):  # type: ignore[no-untyped-def]
+        # BM25FScorer's own __init__, but for the average (which imports numpy: only
+        # when a search scores, never when the package is imported).
+        from .scoring import average_field_length
+
+        parent = searcher.get_parent()
+        self.idf = parent.idf(fieldname, text)
+        self.avgfl = average_field_length(parent, fieldname) or 1
+        self.B = B
+        self.K1 = K1
+        self.qf = qf
+        self.setup(searcher, fieldname, text)
 
 
 DEFAULT_RANKING = Ranking()

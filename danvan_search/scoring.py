@@ -19,7 +19,7 @@ import io
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,14 +281,51 @@ def _ids_and_weights(raw: bytes, count: int) -> tuple[np.ndarray, Any] | None:
     return None
 
 
+def average_field_length(searcher: Searcher, field: str) -> float:
+    """The average length of ``field`` over the documents that have it (0 if none has).
+
+    Whoosh divides by every document, so where only some documents have a title, a title
+    of average length looked long, and a title match scored less the more documents had
+    none. Lucene's BM25 (and so an OpenSearch index) divides by the documents that have
+    the field; so does this, and the two backends score titles alike.
+    """
+    # Deleted documents count until a merge drops them, as their lengths do in the
+    # field's total (Whoosh's and Lucene's alike).
+    with_field = sum(int(np.count_nonzero(_length_bytes(leaf.reader(), field)))
+                     for leaf, _ in searcher.leaf_searchers())
+    return searcher.field_length(field) / with_field if with_field else 0.0
+
+
+def _length_bytes(reader: Any, field: str) -> np.ndarray:
+    """The one-byte length of ``field`` in every document of a segment."""
+    size = reader.doc_count_all()
+    # Whoosh keeps lengths in a hidden one-byte column per field, which its public
+    # column_reader() does not open (the name is not in the schema).
+    per_document = reader._perdoc
+    name = f"_{field}_len"
+    if not per_document.has_column(name):
+        return np.zeros(size, dtype=np.uint8)
+    column = per_document.column_reader(name, LENGTHS_COLUMN)
+    try:  # one read instead of one call per document
+        raw = column._dbfile.get(column._basepos, column._count)
+    except AttributeError:
+        raw = bytes(column[d] for d in range(column._count))
+    lengths = np.zeros(size, dtype=np.uint8)
+    stored = np.frombuffer(raw, dtype=np.uint8)[:size]
+    lengths[: len(stored)] = stored
+    return lengths
+
+
 class _Segment:
     """The arrays of one segment, read as queries need them."""
 
     def __init__(self, searcher: Searcher, offset: int, parent: Searcher,
+                 average_length: Callable[[str], float],
                  budget: int = CACHED_POSTINGS) -> None:
         self.budget = budget  # postings kept, those of the terms used last
         self.reader = searcher.reader()
         self.parent = parent
+        self.average_length = average_length
         self.offset = offset
         self.size = self.reader.doc_count_all()
         self.live = np.ones(self.size, dtype=bool)
@@ -327,21 +364,7 @@ class _Segment:
         return lengths
 
     def _length_bytes(self, field: str) -> np.ndarray:
-        # Whoosh keeps lengths in a hidden one-byte column per field, which its public
-        # column_reader() does not open (the name is not in the schema).
-        per_document = self.reader._perdoc
-        name = f"_{field}_len"
-        if not per_document.has_column(name):
-            return np.zeros(self.size, dtype=np.uint8)
-        column = per_document.column_reader(name, LENGTHS_COLUMN)
-        try:  # one read instead of one call per document
-            raw = column._dbfile.get(column._basepos, column._count)
-        except AttributeError:
-            raw = bytes(column[d] for d in range(column._count))
-        lengths = np.zeros(self.size, dtype=np.uint8)
-        stored = np.frombuffer(raw, dtype=np.uint8)[: self.size]
-        lengths[: len(stored)] = stored
-        return lengths
+        return _length_bytes(self.reader, field)
 
     def postings(self, field: str, text: str, weighting: BM25F) -> _Postings | None:
         if field not in self.reader.schema:
@@ -366,7 +389,7 @@ class _Segment:
                 postings = _Postings(self.reader.postings(field, btext), schema_field.format)
             tf = postings.scores
             idf = self.parent.idf(field, btext)
-            avgfl = self.parent.avg_field_length(field) or 1
+            avgfl = self.average_length(field)
             b = weighting._field_B.get(field, weighting.B)
             k1 = weighting.K1
             fl = self.lengths(field)[postings.ids]
@@ -422,11 +445,18 @@ class ArrayScorer:
         self.weighting = searcher.weighting
         leaves = searcher.leaf_searchers()
         total = sum(leaf.doc_count_all() for leaf, _ in leaves) or 1
+        self._average_lengths: dict[str, float] = {}
         self.segments = [
-            _Segment(leaf, offset, searcher,
+            _Segment(leaf, offset, searcher, self.average_length,
                      max(1, CACHED_POSTINGS * leaf.doc_count_all() // total))
             for leaf, offset in leaves
         ]
+
+    def average_length(self, field: str) -> float:
+        """BM25's average length of ``field`` (see :func:`average_field_length`)."""
+        if field not in self._average_lengths:
+            self._average_lengths[field] = average_field_length(self.searcher, field) or 1
+        return self._average_lengths[field]
 
     def top(
         self, query: wq.Query, limit: int, filter: wq.Query | None = None,

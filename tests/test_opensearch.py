@@ -186,6 +186,30 @@ def test_syllables_score_as_in_the_embedded_index(opensearch_cluster: Any,
             assert found == pytest.approx(expected, rel=0.01)
 
 
+def test_titles_score_as_in_the_embedded_index_when_only_some_documents_have_one(
+    opensearch_cluster: Any, tmp_path: Path,
+) -> None:
+    """A title's length is compared with the average title of the documents that have
+    one, in both backends (Lucene's BM25 averages that way)."""
+    docs = [
+        {"id": "short", "title": "Dân vận khéo", "body": "Hội nghị ở xã."},
+        {"id": "long", "title": "Phong trào thi đua Dân vận khéo của tỉnh năm nay",
+         "body": "Tổng kết ở huyện."},
+        {"id": "body", "body": "Mô hình dân vận khéo ở thôn bản."},
+        *({"id": f"untitled{i}", "body": f"Tin ngắn số {i} trong ngày."} for i in range(6)),
+    ]
+    with SearchIndex.create(tmp_path / "ix") as ix:
+        ix.add(docs)
+    with SearchIndex.create(cluster_location(opensearch_cluster, "titles")) as ix:
+        ix.add(docs)
+    with SearchIndex.open(tmp_path / "ix") as embedded, \
+            SearchIndex.open(cluster_location(opensearch_cluster, "titles")) as cluster:
+        expected = {h.id: h.score for h in embedded.search("khéo", exact=True)}
+        found = {h.id: h.score for h in cluster.search("khéo", exact=True)}
+        assert list(found) == list(expected) == ["short", "body", "long"]
+        assert found == pytest.approx(expected, rel=0.01)
+
+
 def test_readme_query_finds_the_four_articles_in_the_readme_order(os_seeds: Any) -> None:
     results = os_seeds.search("dan van kheo")
     assert [h.id[:3] for h in results] == ["004", "002", "000", "003"]

@@ -26,7 +26,7 @@ from danvan_search.ingestion import read_sources
 from danvan_search.normalization import fold
 from danvan_search.query import build_query
 from danvan_search.query_syntax import parse_query
-from danvan_search.scoring import ArrayScorer, Unsupported, supports
+from danvan_search.scoring import ArrayScorer, Unsupported, average_field_length, supports
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -345,3 +345,27 @@ def test_a_block_of_another_layout_is_left_to_unpickling(block: tuple) -> None:
     import pickle
 
     assert scoring._ids_and_weights(pickle.dumps(block, 2), len(block[0])) is None
+
+
+def test_a_field_is_averaged_over_the_documents_that_have_it(tmp_path: Path) -> None:
+    titled = [
+        {"id": "a", "title": "Dân vận khéo", "body": "Hội nghị."},
+        {"id": "b", "title": "Công tác dân vận ở cơ sở năm nay", "body": "Tổng kết."},
+    ]
+    untitled = [{"id": f"u{i}", "body": f"Tin ngắn số {i}."} for i in range(5)]
+    averages = []
+    for name, docs in (("titled", titled), ("mixed", titled + untitled)):
+        with SearchIndex.create(tmp_path / name) as ix:
+            ix.add(docs)
+            if name == "mixed":
+                ix.delete(["u0", "u1"])
+            with ix._readings.borrow() as reading:
+                searcher = reading.searcher
+                averages.append(average_field_length(searcher, "title"))
+                assert averages[-1] == pytest.approx(searcher.field_length("title") / 2)
+                assert reading.scorer().average_length("title") == averages[-1]
+                # Every live document has a body: Whoosh's own average.
+                assert average_field_length(searcher, "body") == pytest.approx(
+                    searcher.avg_field_length("body"))
+    # Documents without a title do not make the titles look longer.
+    assert averages[0] == averages[1]
