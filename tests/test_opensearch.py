@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from conftest import cluster_location
 
 from danvan_search import SearchIndex
+from danvan_search.analysis import split_syllables
 from danvan_search.cli import main
 from danvan_search.errors import (
     ClusterUnavailableError,
@@ -29,6 +30,8 @@ from danvan_search.errors import (
     IndexNotFoundError,
     InvalidArgumentError,
 )
+from danvan_search.normalization import fold
+from danvan_search.query_syntax import MAX_QUERY_CHARS
 from danvan_search.ranking import DEFAULT_RANKING
 from danvan_search.serve import create_app
 
@@ -49,6 +52,29 @@ def _ranked(results: Any) -> list[tuple[Any, ...]]:
 @pytest.mark.parametrize("query", README_QUERIES)
 def test_readme_queries_give_the_embedded_results(os_seeds: Any, seeds_index: SearchIndex,
                                                   query: str) -> None:
+    expected, found = seeds_index.search(query), os_seeds.search(query)
+    assert found.total == expected.total
+    assert _ranked(found) == _ranked(expected)
+
+
+def _long_questions() -> list[str]:
+    """The longest queries: as many syllables as get every ranking feature, and as many
+    characters as a query may have (its syllables then only scored one by one), each
+    accented and not."""
+    seed = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))[1]
+    text = " ".join(seed.read_text(encoding="utf-8").split())
+    syllables = split_syllables(text).words
+    featured = text[: syllables[DEFAULT_RANKING.max_proximity_syllables - 1].end]
+    pasted = text[:MAX_QUERY_CHARS]
+    return [featured, fold(featured), pasted, fold(pasted)]
+
+
+@pytest.mark.parametrize("query", _long_questions(),
+                         ids=["featured", "featured-unaccented", "pasted", "pasted-unaccented"])
+def test_the_longest_queries_give_the_embedded_results(
+    os_seeds: Any, seeds_index: SearchIndex, query: str,
+) -> None:
+    # Every adjacent pair scored, within a cluster's default limit of 1,024 clauses.
     expected, found = seeds_index.search(query), os_seeds.search(query)
     assert found.total == expected.total
     assert _ranked(found) == _ranked(expected)

@@ -135,7 +135,8 @@ def test_adjacent_words_rank_above_scattered_ones(empty_index: SearchIndex):
 def test_names_with_hyphens_and_apostrophes_are_found_by_their_parts(empty_index: SearchIndex):
     empty_index.add([
         {"id": "kim", "body": "Chủ tịch Kim Jong-un thị sát nhà máy."},
-        {"id": "google", "body": "Với công cụ mang tên Google\u2019s Perspective, bình luận được kiểm duyệt."},
+        {"id": "google",
+         "body": "Với công cụ mang tên Google\u2019s Perspective, bình luận được kiểm duyệt."},
         {"id": "other", "body": "Chủ tịch nước thị sát nhà máy và công cụ mới."},
     ])
     # The segmenter keeps "Kim Jong-un" and "Google's Perspective" as words; their
@@ -147,6 +148,17 @@ def test_names_with_hyphens_and_apostrophes_are_found_by_their_parts(empty_index
     assert ids(empty_index.search("Google's", limit=3)) == ["google"]
     assert ids(empty_index.search('"Google\u2019s Perspective"', limit=3)) == ["google"]
     assert ids(empty_index.search("Google s Perspective", limit=3)) == ["google"]
+
+
+def test_a_long_question_still_ranks_adjacent_words_first(empty_index: SearchIndex):
+    empty_index.add([
+        {"id": "apart", "body": "Vận động nhân dân. Chính quyền địa phương lắng nghe."},
+        {"id": "together", "body": "Làm tốt công tác dân vận chính quyền ở địa phương."},
+    ])
+    # A question of 140 syllables, as people paste them (words the index lacks add none).
+    question = "dân vận chính quyền " + " ".join(["hỏi", "xin", "ạ", "thưa"] * 34)
+    assert ids(empty_index.search(question, limit=2)) == ["together", "apart"]
+    assert ids(empty_index.search(fold(question), limit=2)) == ["together", "apart"]
 
 
 def test_title_is_searched_like_the_body(empty_index: SearchIndex):
