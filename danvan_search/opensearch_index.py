@@ -21,7 +21,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -666,10 +666,19 @@ class OpenSearchIndex:
             body["sort"] = [{"_score": "desc"}, {"id": "asc"}]
         if facets:
             body["aggs"] = facet_aggregations()
-        if offset + limit > self.result_window():
-            answer = self._search_deep(body)
-        else:
-            answer = self._search(body, dfs=True)
+        try:
+            answer = self._run_search(body, offset + limit)
+        except TooManyClausesError:
+            if main is None or text == "":
+                raise
+            # A long query on an index whose limit it passes (a cluster with a lower
+            # indices.query.bool.max_clause_count, or documents written without
+            # diacritics doubling the clauses): its syllables alone, as a query longer
+            # than the ranking's max_proximity_syllables is scored.
+            plan = self._plan(text, vocabulary, acronyms, restored,
+                              replace(self.ranking, max_proximity_syllables=0))
+            body["query"]["bool"]["must"] = [plan.query]
+            answer = self._run_search(body, offset + limit)
         total = int(answer["hits"]["total"]["value"])
         hits = tuple(
             _hit(rank, h["_source"]["doc"], highlight,
@@ -682,14 +691,19 @@ class OpenSearchIndex:
         return SearchResults(text, hits, total, suggestion, corrected_from,
                              facets=counts or {}, offset=offset)
 
+    def _run_search(self, body: dict[str, Any], end: int) -> dict[str, Any]:
+        if end > self.result_window():
+            return self._search_deep(body)
+        return self._search(body, dfs=True)
+
     def _plan(self, text: str, vocabulary: ClusterVocabulary, acronyms: Acronyms | None,
-              restored: Mapping[str, str] | None) -> QueryPlan:
+              restored: Mapping[str, str] | None, ranking: Ranking | None = None) -> QueryPlan:
         """The query for ``text``, weighed with the statistics of its terms (read unless
         ``vocabulary`` has them)."""
         parsed = parse_query(text)
         lexicon = vocabulary.lexicon(lexicon_keys(parsed, acronyms, restored))
         return build_query(parsed, lexicon, acronyms=acronyms, restored=restored,
-                           ranking=self.ranking)
+                           ranking=ranking or self.ranking)
 
     def _finds_any(self, query: dict[str, Any] | None, filters: list[dict[str, Any]]) -> bool:
         if query is None:
@@ -717,9 +731,27 @@ def _call(location: Location, request: Callable[[], Any]) -> Any:
     except (ClientConnectionError, ConnectionTimeout) as error:
         raise _unavailable(location, error) from None
     except TransportError as error:
+        if _too_many_clauses(error):
+            raise TooManyClausesError(
+                f"the query has more clauses than OpenSearch at {location} allows; shorten "
+                "it, or raise the cluster's indices.query.bool.max_clause_count"
+            ) from None
         if isinstance(error.status_code, int) and error.status_code >= 500:
             raise _unavailable(location, error) from None
         raise
+
+
+class TooManyClausesError(InvalidQueryError):
+    """The cluster refused a query for its number of clauses (a search then retries
+    without the proximity features, the bulk of a long query's clauses)."""
+
+
+def _too_many_clauses(error: Exception) -> bool:
+    # Lucene's TooManyNestedClauses / TooManyClauses, as OpenSearch reports them (a 500
+    # for a search phase whose shards all failed, or a 400).
+    said = f"{error} {getattr(error, 'info', '')}"
+    return any(sign in said for sign in ("too_many_nested_clauses", "too_many_clauses",
+                                         "maxClauseCount"))
 
 
 # --- bulk writing ---------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from danvan_search.errors import (
     IndexExistsError,
     IndexNotFoundError,
     InvalidArgumentError,
+    InvalidQueryError,
 )
 from danvan_search.normalization import fold
 from danvan_search.query_syntax import MAX_QUERY_CHARS
@@ -78,6 +79,43 @@ def test_the_longest_queries_give_the_embedded_results(
     expected, found = seeds_index.search(query), os_seeds.search(query)
     assert found.total == expected.total
     assert _ranked(found) == _ranked(expected)
+
+
+def test_a_query_past_the_clause_limit_is_scored_by_its_syllables(
+    os_seeds: Any, opensearch_cluster: Any, seeds_index_path: Path,
+) -> None:
+    """Proximity for every pair of a 250-syllable query passes the cluster's limit of
+    1,024 clauses: the search is answered with the syllables alone, as the embedded
+    index answers a query longer than its ``max_proximity_syllables``."""
+    query = _long_questions()[2]
+    every_pair = replace(DEFAULT_RANKING, max_proximity_syllables=300)
+    syllables_only = replace(DEFAULT_RANKING, max_proximity_syllables=0)
+    with SearchIndex.open(cluster_location(opensearch_cluster, "seeds"),
+                          ranking=every_pair) as cluster, \
+            SearchIndex.open(seeds_index_path, ranking=syllables_only) as embedded:
+        expected, found = embedded.search(query), cluster.search(query)
+        assert found.total == expected.total > 0
+        assert _ranked(found) == _ranked(expected)
+
+
+def test_a_refusal_for_too_many_clauses_is_a_query_error_not_an_unreachable_cluster() -> None:
+    from opensearchpy import TransportError
+
+    from danvan_search.opensearch_index import Location, _call
+
+    # What a 2.19 cluster answers (the reason is all the client's message keeps).
+    reason = "Query contains too many nested clauses; maxClauseCount is set to 1024"
+    refusal = TransportError(500, "search_phase_execution_exception", {
+        "error": {"root_cause": [{"type": "too_many_nested_clauses", "reason": reason}],
+                  "type": "search_phase_execution_exception", "reason": "all shards failed"},
+        "status": 500,
+    })
+
+    def refused() -> None:
+        raise refusal
+
+    with pytest.raises(InvalidQueryError, match=r"indices\.query\.bool\.max_clause_count"):
+        _call(Location.parse("opensearch://127.0.0.1:9200/news"), refused)
 
 
 #: Weights of the pair of adjacent syllables (scored as a term) the backends must agree on.
