@@ -296,6 +296,19 @@ def average_field_length(searcher: Searcher, field: str) -> float:
     return searcher.field_length(field) / with_field if with_field else 0.0
 
 
+class _AverageLengths:
+    """BM25's average length of each field (:func:`average_field_length`), read once."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self._known: dict[str, float] = {}
+
+    def __call__(self, field: str) -> float:
+        if field not in self._known:
+            self._known[field] = average_field_length(self.searcher, field) or 1
+        return self._known[field]
+
+
 def _length_bytes(reader: Any, field: str) -> np.ndarray:
     """The one-byte length of ``field`` in every document of a segment."""
     size = reader.doc_count_all()
@@ -445,18 +458,15 @@ class ArrayScorer:
         self.weighting = searcher.weighting
         leaves = searcher.leaf_searchers()
         total = sum(leaf.doc_count_all() for leaf, _ in leaves) or 1
-        self._average_lengths: dict[str, float] = {}
+        # Not a bound method of this scorer: the segments would hold it, and the cycle
+        # would keep their postings, and the mapped files under them, open until the
+        # garbage collector ran, past the closing of the index.
+        self.average_length = _AverageLengths(searcher)
         self.segments = [
             _Segment(leaf, offset, searcher, self.average_length,
                      max(1, CACHED_POSTINGS * leaf.doc_count_all() // total))
             for leaf, offset in leaves
         ]
-
-    def average_length(self, field: str) -> float:
-        """BM25's average length of ``field`` (see :func:`average_field_length`)."""
-        if field not in self._average_lengths:
-            self._average_lengths[field] = average_field_length(self.searcher, field) or 1
-        return self._average_lengths[field]
 
     def top(
         self, query: wq.Query, limit: int, filter: wq.Query | None = None,
