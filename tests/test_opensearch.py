@@ -234,20 +234,32 @@ def test_syllables_score_as_in_the_embedded_index(opensearch_cluster: Any,
         {"id": "syllables", "body": "covid là gì, ai có biết không nhỉ, ở đâu vậy, sao lại "
                                     "thế, có ai biết chỉ tôi với?"},
     ]
-    with SearchIndex.create(tmp_path / "ix") as ix:
-        ix.add(docs)
-    with SearchIndex.create(cluster_location(opensearch_cluster, "lengths")) as ix:
-        ix.add(docs)
-    with SearchIndex.open(tmp_path / "ix") as embedded, \
-            SearchIndex.open(cluster_location(opensearch_cluster, "lengths")) as cluster:
+    with _in_both(opensearch_cluster, tmp_path, "lengths", docs) as (embedded, cluster):
         for query, order in (("covid", ["plain", "both", "hyphen", "syllables", "compounds"]),
                              ("COVID 19", ["both", "hyphen", "plain", "syllables",
                                            "compounds"]),
                              ("19", ["both", "hyphen"])):
-            expected = {h.id: h.score for h in embedded.search(query, exact=True)}
-            found = {h.id: h.score for h in cluster.search(query, exact=True)}
-            assert list(found) == list(expected) == order
-            assert found == pytest.approx(expected, rel=0.01)
+            _assert_same_scores(embedded, cluster, query, order)
+
+
+@contextlib.contextmanager
+def _in_both(opensearch_cluster: Any, tmp_path: Path, name: str,
+             docs: list[dict[str, str]]) -> Iterator[tuple[Any, Any]]:
+    """The same documents in an embedded index and in a cluster index, opened."""
+    location = cluster_location(opensearch_cluster, name)
+    for where in (tmp_path / name, location):
+        with SearchIndex.create(where) as ix:
+            ix.add(docs)
+    with SearchIndex.open(tmp_path / name) as embedded, SearchIndex.open(location) as cluster:
+        yield embedded, cluster
+
+
+def _assert_same_scores(embedded: Any, cluster: Any, query: str, order: list[str]) -> None:
+    """Both backends rank ``query``'s hits in ``order``, with scores within 1%."""
+    expected = {h.id: h.score for h in embedded.search(query, exact=True)}
+    found = {h.id: h.score for h in cluster.search(query, exact=True)}
+    assert list(found) == list(expected) == order
+    assert found == pytest.approx(expected, rel=0.01)
 
 
 def test_titles_score_as_in_the_embedded_index_when_only_some_documents_have_one(
@@ -262,16 +274,8 @@ def test_titles_score_as_in_the_embedded_index_when_only_some_documents_have_one
         {"id": "body", "body": "Mô hình dân vận khéo ở thôn bản."},
         *({"id": f"untitled{i}", "body": f"Tin ngắn số {i} trong ngày."} for i in range(6)),
     ]
-    with SearchIndex.create(tmp_path / "ix") as ix:
-        ix.add(docs)
-    with SearchIndex.create(cluster_location(opensearch_cluster, "titles")) as ix:
-        ix.add(docs)
-    with SearchIndex.open(tmp_path / "ix") as embedded, \
-            SearchIndex.open(cluster_location(opensearch_cluster, "titles")) as cluster:
-        expected = {h.id: h.score for h in embedded.search("khéo", exact=True)}
-        found = {h.id: h.score for h in cluster.search("khéo", exact=True)}
-        assert list(found) == list(expected) == ["short", "body", "long"]
-        assert found == pytest.approx(expected, rel=0.01)
+    with _in_both(opensearch_cluster, tmp_path, "titles", docs) as (embedded, cluster):
+        _assert_same_scores(embedded, cluster, "khéo", ["short", "body", "long"])
 
 
 def test_readme_query_finds_the_four_articles_in_the_readme_order(os_seeds: Any) -> None:
