@@ -139,6 +139,24 @@ def _client(location: Location) -> OpenSearch:
     )
 
 
+def _check_similarity(where: Location, client: Any, ranking: Ranking) -> None:
+    """The index's BM25 parameters were fixed when it was created: refuse a ranking with
+    others (its scores would no longer be the embedded index's, silently)."""
+    answer = _call(where, lambda: client.indices.get_settings(index=where.name))
+    index_settings = next(iter(answer.values()), {}).get("settings", {}).get("index", {})
+    similarity = index_settings.get("similarity", {}).get("danvan", {})
+    found = {"k1": float(similarity.get("k1", 1.2)), "b": float(similarity.get("b", 0.75))}
+    wanted = {"k1": ranking.k1, "b": ranking.body_b}
+    if found != wanted or ranking.title_b != ranking.body_b:
+        raise IncompatibleIndexError(
+            f"index {where} scores with BM25 k1={found['k1']:g}, b={found['b']:g} (set when it "
+            f"was created); this ranking has k1={ranking.k1:g}, b={ranking.body_b:g} (title "
+            f"{ranking.title_b:g}). Open it with Ranking(k1={found['k1']:g}, "
+            f"body_b={found['b']:g}, title_b={found['b']:g}), or rebuild it: `danvan-search "
+            f"index --index {where} --overwrite FILES...`"
+        )
+
+
 def _unavailable(location: Location, error: Exception) -> ClusterUnavailableError:
     return ClusterUnavailableError(
         f"cannot reach OpenSearch at {location} ({type(error).__name__}: {error}); check "
@@ -262,6 +280,7 @@ class OpenSearchIndex:
                     f"{ {k: expected[k] for k in keys} }. Rebuild it: `danvan-search index "
                     f"--index {where} --overwrite FILES...`"
                 )
+            _check_similarity(where, client, ranking)
         except BaseException:
             client.close()
             raise

@@ -26,6 +26,7 @@ from danvan_search.analysis import split_syllables
 from danvan_search.cli import main
 from danvan_search.errors import (
     ClusterUnavailableError,
+    IncompatibleIndexError,
     IndexExistsError,
     IndexNotFoundError,
     InvalidArgumentError,
@@ -391,6 +392,20 @@ def test_errors_are_typed_and_say_what_to_do(opensearch_cluster: Any) -> None:
     closed = _free_ports(1)[0]
     with pytest.raises(ClusterUnavailableError, match="cannot reach OpenSearch"):
         SearchIndex.open(f"opensearch://127.0.0.1:{closed}/news")
+
+
+def test_an_index_is_opened_with_the_bm25_it_was_created_with(opensearch_cluster: Any) -> None:
+    """k1 and b are the index's own settings: another ranking's would score otherwise
+    than the embedded index without a word, so opening with them is refused."""
+    former = replace(DEFAULT_RANKING, body_b=0.75, title_b=0.75)
+    location = cluster_location(opensearch_cluster, "former-bm25")
+    with SearchIndex.create(location, overwrite=True, ranking=former) as ix:
+        ix.add([{"id": "1", "body": "Công tác dân vận ở cơ sở."}])
+    with pytest.raises(IncompatibleIndexError,
+                       match=r"k1=1\.2, b=0\.75 .*Ranking\(k1=1\.2, body_b=0\.75, title_b=0\.75\)"):
+        SearchIndex.open(location)
+    with SearchIndex.open(location, ranking=former) as ix:
+        assert [hit.id for hit in ix.search("dân vận")] == ["1"]
 
 
 def test_command_line_with_an_opensearch_index(opensearch_cluster: Any, tmp_path: Path,
