@@ -145,6 +145,7 @@ def _check_similarity(where: Location, client: Any, ranking: Ranking) -> None:
     answer = _call(where, lambda: client.indices.get_settings(index=where.name))
     index_settings = next(iter(answer.values()), {}).get("settings", {}).get("index", {})
     similarity = index_settings.get("similarity", {}).get("danvan", {})
+    # (Lucene's defaults where a setting is absent.)
     found = {"k1": float(similarity.get("k1", 1.2)), "b": float(similarity.get("b", 0.75))}
     wanted = {"k1": ranking.k1, "b": ranking.body_b}
     if found != wanted or ranking.title_b != ranking.body_b:
@@ -688,7 +689,7 @@ class OpenSearchIndex:
         try:
             answer = self._run_search(body, offset + limit)
         except TooManyClausesError:
-            if main is None or text == "":
+            if not text:  # every document, by date: not a query of words
                 raise
             # A long query on an index whose limit it passes (a cluster with a lower
             # indices.query.bool.max_clause_count, or documents written without

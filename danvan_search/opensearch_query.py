@@ -136,7 +136,7 @@ def lexicon_keys(
             accented = has_diacritics(clause.text)
             stream = _stream(accented)
             streams = [stream, "folded"] if accented else [stream]
-            _, terms = _terms(clause.text, accented)
+            syllables, terms = _terms(clause.text, accented)
             if restored and not accented:
                 for start in range(len(terms)):
                     for end in range(start + 1, min(len(terms), start + MAX_WORD_SYLLABLES)
@@ -165,7 +165,6 @@ def lexicon_keys(
                             else:
                                 keys[(word_field(name, kind), join_word(run))] = None
             if acronyms is not None:  # what acronyms add to the query is weighed too
-                syllables, _ = _terms(clause.text, accented)
                 added = [folded_term(a) for _, _, a in acronyms.find_expansions_in(
                     " ".join(syllables))]
                 for syllable in syllables:

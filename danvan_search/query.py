@@ -123,7 +123,7 @@ class WhooshDialect:
                        boost=boost)
 
     def pair_present(self, name: str, stream: StreamKind, left: str, right: str) -> wq.Query:
-        return wq.Term(PAIR_FIELDS[name][_STREAM_INDEX[stream]], f"{left} {right}")
+        return self.pair(name, stream, left, right, 1.0)  # only_where does not score it
 
     def plain_mark(self) -> wq.Query:
         return _PLAIN

@@ -376,11 +376,8 @@ class _Segment:
     def lengths(self, field: str) -> np.ndarray:
         lengths = self._lengths.get(field)
         if lengths is None:
-            lengths = self._lengths[field] = _LENGTH_OF_BYTE[self._length_bytes(field)]
+            lengths = self._lengths[field] = _LENGTH_OF_BYTE[_length_bytes(self.reader, field)]
         return lengths
-
-    def _length_bytes(self, field: str) -> np.ndarray:
-        return _length_bytes(self.reader, field)
 
     def postings(self, field: str, text: str, weighting: BM25F) -> _Postings | None:
         if field not in self.reader.schema:
