@@ -40,6 +40,8 @@ StreamKind = Literal["exact", "folded"]
 #: Nam", one word to the segmenter, also yields "việt nam"); a longer compound is also
 #: indexed whole. Their number grows with the square of the length, hence a limit.
 MAX_SUBSPAN_SYLLABLES = 4
+#: The lead of a text: its first this many syllables (:func:`lead_terms`).
+LEAD_SYLLABLES = 80
 
 #: The longest piece of text the segmenter is given at once. Its memory and time grow
 #: faster than the length of what it is given (a 10 MB line took 16 GB and 135 s), so a
@@ -311,6 +313,21 @@ def pair_tuples(analysis: Analysis, kind: StreamKind) -> Iterator[tuple[str, int
         current.append((term, start))
         for left, left_start in previous:
             yield f"{left} {term}", position - 1, left_start, end
+
+
+def lead_terms(analysis: Analysis, kind: StreamKind) -> list[str]:
+    """The syllables (and codes, and parts of hyphenated syllables) of the first
+    :data:`LEAD_SYLLABLES` positions of a text, in order: its lead. A news article says
+    what it is about in its opening sentences, so a query's words there count for more
+    (see ``Ranking.lead_weight``). Words are left out: the lead is only scored syllable
+    by syllable."""
+    terms = []
+    for term, position, _, _ in term_tuples(analysis, kind):
+        if position >= LEAD_SYLLABLES:
+            break
+        if " " not in term:
+            terms.append(term)
+    return terms
 
 
 # The terms of each distinct word, relative to it: text repeats its words, so each is

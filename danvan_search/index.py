@@ -51,6 +51,7 @@ from .query_syntax import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
 from .readers import ReadingPool
 from .schema import (
+    LEAD_FIELDS,
     PAIR_FIELDS,
     STREAM_FIELDS,
     build_schema,
@@ -845,6 +846,8 @@ def _fields(doc: Document, digest: str) -> dict[str, Any]:
             # The same string for every stream: the analyzer segments it once.
             for field in (*STREAM_FIELDS[name], *PAIR_FIELDS[name]):
                 fields[field] = text
+            if name == "body":
+                fields.update(dict.fromkeys(LEAD_FIELDS, text))
     for name, value in metadata_fields(doc).items():
         # Whoosh's KEYWORD fields take many values as one comma-separated string.
         fields[name] = ",".join(value) if isinstance(value, list) else value

@@ -36,7 +36,7 @@ from .opensearch_schema import (
 from .query_builder import MAX_WORD_SYLLABLES, QueryBuilder, QueryPlan
 from .query_syntax import ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
+from .schema import LEAD, PLAIN_FIELD, PLAIN_MARK, TEXT_FIELDS
 
 Query = dict[str, Any]
 
@@ -65,7 +65,8 @@ def statistics_fields() -> list[str]:
     every syllable, word and pair field, and ``id`` (every document has one)."""
     return ["id", LENGTH_FIELD,
             *(field(name, kind) for kind in ("exact", "folded") for name in TEXT_FIELDS
-              for field in (syllable_field, word_field, pair_field))]
+              for field in (syllable_field, word_field, pair_field)),
+            *(syllable_field(LEAD, kind) for kind in ("exact", "folded"))]
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,11 @@ def lexicon_keys(
                     for end in range(start + 1, min(len(kind_terms), start + MAX_WORD_SYLLABLES)
                                      + 1):
                         run = kind_terms[start:end]
-                        for name in TEXT_FIELDS:
+                        for name in (*TEXT_FIELDS, LEAD):
                             if len(run) == 1:
                                 keys[(syllable_field(name, kind), run[0])] = None
+                            elif name == LEAD:
+                                continue  # the lead is scored syllable by syllable
                             else:
                                 keys[(word_field(name, kind), join_word(run))] = None
             if acronyms is not None:  # what acronyms add to the query is weighed too

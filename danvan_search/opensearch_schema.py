@@ -25,6 +25,10 @@ the way they share one in the embedded index. Each text field therefore has:
   positions: syllables adjacent in a query are found, and the pair scored by BM25, as
   in the embedded index.
 
+The body also has ``lead_x`` / ``lead_f``: the syllables of its first lines
+(:func:`~danvan_search.analysis.lead_terms`), frequencies only, with stand-ins to the
+embedded lead field's length.
+
 The stored document (original title and body, metadata) stays in ``_source`` under
 ``doc``; the token strings are left out of ``_source`` (they can always be made again
 from it).
@@ -44,19 +48,20 @@ from .analysis import (
     StreamKind,
     _parts,
     analyze,
+    lead_terms,
     pair_tuples,
     term_function,
 )
 from .documents import Document
 from .metadata import normalize_code
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import FORMAT_VERSION, TEXT_FIELDS, document_record, metadata_fields
+from .schema import FORMAT_VERSION, LEAD, TEXT_FIELDS, document_record, metadata_fields
 
 #: Bump when the mapping or the token strings change: an index of another version is
 #: refused when opened (its terms would no longer match queries). 3: the parts of
 #: hyphenated words in the syllable fields, which (and the word fields) have the
-#: embedded fields' lengths; no count of terms per document.
-OPENSEARCH_FORMAT_VERSION = 3
+#: embedded fields' lengths; no count of terms per document. 4: the body's lead.
+OPENSEARCH_FORMAT_VERSION = 4
 #: Joins the syllables of a word into one token (a token holds no space).
 WORD_JOINER = "_"
 #: Joins the two syllables of a pair into one token: U+2060 WORD JOINER, which no term
@@ -94,7 +99,8 @@ LENGTH_FIELD = "length"
 
 def stream_fields() -> list[str]:
     return [LENGTH_FIELD, *(field(name, stream) for name in TEXT_FIELDS for stream in STREAMS
-                            for field in (syllable_field, word_field, pair_field))]
+                            for field in (syllable_field, word_field, pair_field)),
+            *(syllable_field(LEAD, stream) for stream in STREAMS)]
 
 
 def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -> dict[str, Any]:
@@ -128,6 +134,8 @@ def index_body(shards: int, replicas: int, ranking: Ranking = DEFAULT_RANKING) -
             properties[syllable_field(name, stream)] = positional
             properties[word_field(name, stream)] = words
             properties[pair_field(name, stream)] = pairs
+        # The body's lead, scored syllable by syllable: frequencies and norms.
+        properties[syllable_field(LEAD, stream)] = pairs
     b = {"title": ranking.title_b, "body": ranking.body_b}
     if len(set(b.values())) > 1:  # one similarity serves both fields
         raise ValueError("the OpenSearch backend needs one b for title and body")
@@ -230,6 +238,15 @@ def pair_string(analysis: Analysis, stream: StreamKind) -> str:
     return " ".join(term.replace(" ", PAIR_JOINER) for term, *_ in pair_tuples(analysis, stream))
 
 
+def lead_string(analysis: Analysis, stream: StreamKind) -> str:
+    """The lead of one analysed text (:func:`~danvan_search.analysis.lead_terms`) as
+    whitespace-separated tokens, with stand-ins to the length Lucene should score it
+    with (the embedded lead field's, see :func:`field_length`)."""
+    terms = lead_terms(analysis, stream)
+    fillers = field_length(len(terms), len(terms)) - len(terms)
+    return " ".join([*terms, *[LENGTH_FILLER] * fillers])
+
+
 def join_pair(left: str, right: str) -> str:
     return f"{left}{PAIR_JOINER}{right}"
 
@@ -268,6 +285,8 @@ def document_source(doc: Document, digest: str,
             pairs = pair_string(analysis, stream)
             if pairs:  # a field without a token: no norm, not counted with the field
                 source[pair_field(name, stream)] = pairs
+            if name == "body":
+                source[syllable_field(LEAD, stream)] = lead_string(analysis, stream)
     if length:
         source[LENGTH_FIELD] = " ".join([LENGTH_FILLER] * length)
     source.update(metadata_fields(doc))

@@ -15,7 +15,15 @@ from .assist import Acronyms
 from .query_builder import QueryBuilder, QueryPlan
 from .query_syntax import ParsedQuery
 from .ranking import DEFAULT_RANKING, Ranking
-from .schema import PAIR_FIELDS, PLAIN_FIELD, PLAIN_MARK, STREAM_FIELDS, TEXT_FIELDS
+from .schema import (
+    LEAD,
+    LEAD_FIELDS,
+    PAIR_FIELDS,
+    PLAIN_FIELD,
+    PLAIN_MARK,
+    STREAM_FIELDS,
+    TEXT_FIELDS,
+)
 
 
 class Lexicon:
@@ -153,7 +161,11 @@ class WhooshDialect:
 
 
 def _field(name: str, stream: StreamKind) -> str:
-    return STREAM_FIELDS[name][_STREAM_INDEX[stream]]
+    return _FIELDS[name][_STREAM_INDEX[stream]]
+
+
+#: The Whoosh fields of each field the builder names, per stream.
+_FIELDS = {**STREAM_FIELDS, LEAD: LEAD_FIELDS}
 
 
 class UnionOr(wq.Or):

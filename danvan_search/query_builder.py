@@ -24,7 +24,7 @@ from .assist import Acronyms
 from .normalization import has_diacritics
 from .query_syntax import Clause, ParsedQuery
 from .ranking import Ranking
-from .schema import TEXT_FIELDS
+from .schema import LEAD, TEXT_FIELDS
 from .snippets import MatchRun
 
 #: However small the index, the finding words may have this many documents.
@@ -250,6 +250,9 @@ class QueryBuilder(Generic[Q]):
                 target.extend(
                     self.term_clauses((syllable,), accented, fields, ranking.syllable_weight)
                 )
+            if ranking.lead_weight and "body" in fields:
+                for syllable in word:
+                    scoring.extend(self.term_clauses((syllable,), accented, (LEAD,), 1.0))
             if len(word) > 1 and ranking.word_weight:
                 scoring.extend(self.term_clauses(
                     word, accented, fields, ranking.word_weight, known_only=True
@@ -378,6 +381,8 @@ class QueryBuilder(Generic[Q]):
         return min(self.dialect.documents_with("body", "folded", [t]) for t in terms)
 
     def field_weight(self, name: str) -> float:
+        if name == LEAD:
+            return self.ranking.lead_weight
         return self.ranking.title_weight if name == "title" else 1.0
 
     def term_clauses(

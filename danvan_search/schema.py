@@ -19,7 +19,14 @@ from whoosh import analysis as whoosh_analysis
 from whoosh.columns import CompressedBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
-from .analysis import ANALYSIS_VERSION, StreamKind, analyze, pair_tuples, term_tuples
+from .analysis import (
+    ANALYSIS_VERSION,
+    StreamKind,
+    analyze,
+    lead_terms,
+    pair_tuples,
+    term_tuples,
+)
 from .documents import Document
 from .filters import filter_value, place_filter_names
 from .metadata import normalize_code
@@ -28,8 +35,9 @@ from .normalization import written_without_diacritics
 #: Bump when the schema (fields, their types) or the files of an index change. 2:
 #: ``plain`` marks documents written without diacritics. 3: documents stored as JSON in
 #: a column, not pickled; a manifest of checksums. 4: pairs of adjacent syllables. 5:
-#: the pairs' postings as arrays in a file of their own per segment (``pairstore``).
-FORMAT_VERSION = 5
+#: the pairs' postings as arrays in a file of their own per segment (``pairstore``). 6:
+#: the lead of the body (its first syllables) in fields of their own.
+FORMAT_VERSION = 6
 
 TEXT_FIELDS = ("title", "body")
 #: Whoosh field names for each text field: (exact stream, folded stream).
@@ -41,6 +49,10 @@ PAIR_FIELDS = {name: (f"{name}_p", f"{name}_fp") for name in TEXT_FIELDS}
 PAIR_FIELD_NAMES = frozenset(name for pair in PAIR_FIELDS.values() for name in pair)
 #: The ``plain`` field's value for a document written without diacritics.
 PLAIN_FIELD, PLAIN_MARK = "plain", "1"
+#: The body's lead (:func:`danvan_search.analysis.lead_terms`), exact and folded:
+#: frequencies only, scored syllable by syllable (``Ranking.lead_weight``).
+LEAD = "lead"
+LEAD_FIELDS = (LEAD, f"{LEAD}_f")
 
 
 # The fields of a text (exact and folded, syllables and pairs) get the same string one
@@ -57,20 +69,22 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
     """
 
     pairs = False
+    lead = False
 
-    def __init__(self, stream: StreamKind, pairs: bool = False) -> None:
+    def __init__(self, stream: StreamKind, pairs: bool = False, lead: bool = False) -> None:
         self.stream = stream
         self.pairs = pairs
+        self.lead = lead
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, VietnameseAnalyzer) and other.stream == self.stream
-                and other.pairs == self.pairs)
+                and other.pairs == self.pairs and other.lead == self.lead)
 
     def __hash__(self) -> int:
-        return hash(("VietnameseAnalyzer", self.stream, self.pairs))
+        return hash(("VietnameseAnalyzer", self.stream, self.pairs, self.lead))
 
     def __repr__(self) -> str:
-        return f"VietnameseAnalyzer({self.stream!r}, pairs={self.pairs})"
+        return f"VietnameseAnalyzer({self.stream!r}, pairs={self.pairs}, lead={self.lead})"
 
     def __call__(
         self,
@@ -89,6 +103,13 @@ class VietnameseAnalyzer(whoosh_analysis.Analyzer):
         token = whoosh_analysis.Token(positions, chars, removestops=removestops, mode=mode)
         token.boost = 1.0
         token.stopped = False
+        if self.lead:  # counted, never positioned or highlighted: no offsets
+            for term in lead_terms(analysis, self.stream):
+                token.text = term
+                if keeporiginal:
+                    token.original = term
+                yield token
+            return
         tuples = pair_tuples if self.pairs else term_tuples
         for term, position, start, end in tuples(analysis, self.stream):
             token.text = term
@@ -141,6 +162,8 @@ def build_schema() -> Schema:
                                        phrase=False)
         text_fields[folded_name] = TEXT(analyzer=VietnameseAnalyzer("folded", pairs=True),
                                         phrase=False)
+    for name, stream in zip(LEAD_FIELDS, ("exact", "folded"), strict=True):
+        text_fields[name] = TEXT(analyzer=VietnameseAnalyzer(stream, lead=True), phrase=False)
     return Schema(
         # Columns (sortable) for id and content hash: re-indexing reads them for every
         # document without loading the stored text.
