@@ -104,7 +104,8 @@ class Lexicon:
         return self.fields.get(LENGTH_FIELD, (0, 0))[1]
 
     def idf_ratio(self, field: str, terms: Sequence[str]) -> float:
-        """How much to weigh a term (or phrase) of a syllable field so that it scores as
+        """How much to weigh a term of a syllable field (or each term of a phrase, see
+        :meth:`OpenSearchDialect.sequence`) so that it scores as
         in the embedded index: Whoosh's idf, ``log(N / (df + 1)) + 1`` over every
         document, against Lucene's, ``log(1 + (n - df + 0.5) / (df + 0.5))`` over the
         documents with the field. The ``+ 1`` keeps common syllables weighing something
@@ -234,8 +235,15 @@ class OpenSearchDialect:
     def sequence(self, name: str, stream: StreamKind, terms: Sequence[str],
                  boost: float) -> Query:
         field = syllable_field(name, stream)
-        boost *= self.lexicon.idf_ratio(field, terms)
-        return _term(field, terms[0], boost) if len(terms) == 1 else _phrase(field, terms, boost)
+        words = [_term(field, term, boost * self.lexicon.idf_ratio(field, [term]))
+                 for term in terms]
+        if len(terms) == 1:
+            return words[0]
+        # Scored as the embedded index scores a phrase: the sum of its words' own scores,
+        # where they stand next to each other. Lucene would score the phrase's frequency
+        # with the sum of the words' idf: a text with the phrase twice and its words
+        # often apart would weigh otherwise in the two backends, and rank otherwise.
+        return {"bool": {"must": words, "filter": [_phrase(field, terms)]}}
 
     def pair(self, name: str, stream: StreamKind, left: str, right: str,
              boost: float) -> Query:
@@ -291,8 +299,8 @@ def _term(field: str, term: str, boost: float) -> Query:
     return {"term": {field: {"value": term, "boost": boost}}}
 
 
-def _phrase(field: str, terms: Sequence[str], boost: float) -> Query:
-    return {"match_phrase": {field: {"query": " ".join(terms), "boost": boost}}}
+def _phrase(field: str, terms: Sequence[str]) -> Query:
+    return {"match_phrase": {field: {"query": " ".join(terms)}}}
 
 
 # --- filters and facets -------------------------------------------------------------------

@@ -243,6 +243,34 @@ def test_syllables_score_as_in_the_embedded_index(opensearch_cluster: Any,
             _assert_same_scores(embedded, cluster, query, order)
 
 
+def test_phrases_score_as_in_the_embedded_index(opensearch_cluster: Any,
+                                                tmp_path: Path) -> None:
+    """A phrase scores the sum of its words' scores where they stand together, as in
+    the embedded index, not its own frequency: "often" has the phrase once and its
+    words often apart, "twice" the phrase twice and nothing else."""
+    apart = " ".join(["Mặt bằng giá cả ổn định, trận đấu đã xong, Tổ quốc ghi ơn."] * 3)
+    docs = [
+        {"id": "often", "body": f"Ủy ban Mặt trận Tổ quốc họp. {apart}"},
+        {"id": "twice", "body": "Mặt trận Tổ quốc tỉnh và Mặt trận Tổ quốc huyện họp bàn "
+                                "công tác năm nay ở hội trường lớn của tỉnh."},
+        {"id": "none", "body": "Hội nghị tổng kết công tác năm."},
+    ]
+    with _in_both(opensearch_cluster, tmp_path, "phrases", docs) as (embedded, cluster):
+        _assert_same_scores(embedded, cluster, '"Mặt trận Tổ quốc"', ["often", "twice"])
+        _assert_same_scores(embedded, cluster, '"mat tran to quoc"', ["often", "twice"])
+
+
+def test_the_lead_scores_as_in_the_embedded_index(opensearch_cluster: Any,
+                                                  tmp_path: Path) -> None:
+    """The query's words in the first 80 syllables of the body add what they add in
+    the embedded index."""
+    from test_ranking import LEAD_DOCS
+
+    with _in_both(opensearch_cluster, tmp_path, "lead", LEAD_DOCS) as (embedded, cluster):
+        for query in ("đê điều vỡ", "de dieu vo"):
+            _assert_same_scores(embedded, cluster, query, ["early", "late"])
+
+
 @contextlib.contextmanager
 def _in_both(opensearch_cluster: Any, tmp_path: Path, name: str,
              docs: list[dict[str, str]]) -> Iterator[tuple[Any, Any]]:
