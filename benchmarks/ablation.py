@@ -45,6 +45,8 @@ VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("BM25 k1 0.9", {"k1": 0.9}),
     ("BM25 b 0.5", {"body_b": 0.5, "title_b": 0.5}),
     ("no acronyms", {"acronym_weight": 0.0}),
+    ("no lead", {"lead_weight": 0.0}),
+    ("lead 0.5", {"lead_weight": 0.5}),
 )
 
 

@@ -10,8 +10,8 @@ The ranking is BM25 over the syllables of the query, as a plain engine ranks the
 what a plain engine cannot do on top: a document is found by whole query words (every
 syllable of a compound), syllables adjacent in the query found adjacent in the text add
 to the score (the pair as a term of its own, read from the index's pair fields, without
-positions), acronyms match what they stand for, and a word typed with accents means
-those accents.
+positions), the query's syllables count again in the body's first lines (its lead),
+acronyms match what they stand for, and a word typed with accents means those accents.
 """
 
 from __future__ import annotations

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from danvan_search.analysis import analyze, pair_tuples, split_syllables, token_stream
+from danvan_search.analysis import (
+    LEAD_SYLLABLES,
+    analyze,
+    lead_terms,
+    pair_tuples,
+    split_syllables,
+    token_stream,
+)
 from danvan_search.normalization import fold, normalize
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -182,3 +189,17 @@ PLAIN = ["dân vận", "Đảng bộ", "công tác", "Nghị quyết", "25-NQ/TW
 def test_offsets_hold_on_mixed_tone_styles_and_nfd(pieces: list[str], form: str) -> None:
     text = unicodedata.normalize(form, " ".join(pieces))
     assert_offsets_point_at_source(text)
+
+
+def test_the_lead_is_the_first_80_syllables_with_their_parts_and_no_words():
+    assert LEAD_SYLLABLES == 80
+    numbered = " ".join(f"x{i}" for i in range(3, LEAD_SYLLABLES + 5))
+    # "Covid-19" is one syllable (position 0) with its parts; "Hà Nội" is a word of two
+    # (positions 1 and 2), which the lead keeps as syllables only.
+    analysis = analyze(f"Covid-19 Hà Nội {numbered}")
+    exact = lead_terms(analysis, "exact")
+    assert exact[:5] == ["covid-19", "covid", "19", "hà", "nội"]
+    # Positions 0 to 79: x3 is at position 3, so x79 is the last one in.
+    assert exact[5:] == [f"x{i}" for i in range(3, LEAD_SYLLABLES)]
+    assert lead_terms(analysis, "folded")[3:5] == ["ha", "noi"]
+    assert lead_terms(analyze(""), "exact") == []

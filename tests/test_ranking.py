@@ -4,6 +4,7 @@ change, and what snippets show for acronyms."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -92,21 +93,25 @@ PROXIMITY_DOCS = [
                                "mỗi ngày để làm việc và buôn bán ở chợ."},
     {"id": "other", "body": "Chợ phiên họp vào sáng chủ nhật."},
 ]
+#: These texts are all lead (their first 80 syllables), where the query's syllables
+#: count again, as plain BM25 counts them: proximity is measured without it.
+NO_LEAD = replace(DEFAULT_RANKING, lead_weight=0.0)
 
 
 @pytest.mark.parametrize(
     ("ranking", "expected"),
     [
-        (Ranking(adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=0.0),
+        (replace(NO_LEAD, adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=0.0),
          ["apart", "together"]),
         # Either feature does it on its own, given weight enough.
-        (Ranking(adjacent_weight=0.5, pair_weight=0.0, unaccented_pair_weight=0.0),
+        (replace(NO_LEAD, adjacent_weight=0.5, pair_weight=0.0, unaccented_pair_weight=0.0),
          ["together", "apart"]),
-        (Ranking(adjacent_weight=0.0, pair_weight=1.0, unaccented_pair_weight=1.0),
+        (replace(NO_LEAD, adjacent_weight=0.0, pair_weight=1.0, unaccented_pair_weight=1.0),
          ["together", "apart"]),
-        (DEFAULT_RANKING, ["together", "apart"]),
+        (NO_LEAD, ["together", "apart"]),
     ],
-    ids=["without adjacency", "adjacency bonus alone", "pair term alone", "default"],
+    ids=["without adjacency", "adjacency bonus alone", "pair term alone",
+         "default weights"],
 )
 @pytest.mark.parametrize("query", ["cầu sông", "cau song"])
 def test_syllables_adjacent_in_the_query_rank_first_when_adjacent_in_the_text(
@@ -122,7 +127,7 @@ def test_syllables_adjacent_in_the_query_rank_first_when_adjacent_in_the_text(
 def test_the_unaccented_pair_weight_weighs_pairs_typed_without_accents_only(
     tmp_path: Path, query: str, expected: list[str]
 ):
-    ranking = Ranking(adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=1.0)
+    ranking = replace(NO_LEAD, adjacent_weight=0.0, pair_weight=0.0, unaccented_pair_weight=1.0)
     with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
         ix.add(PROXIMITY_DOCS)
         assert ids(ix.search(query, exact=True)) == expected
@@ -141,6 +146,40 @@ def test_title_weight_is_the_rankings(tmp_path: Path):
     with SearchIndex.create(tmp_path / "b", ranking=without) as ix:
         ix.add(docs)
         assert ids(ix.search("lũ lụt", exact=True)) == ["in-body"]
+
+
+# The same sentence and the same other words in both; only where the sentence stands
+# differs: in the first lines, or after the first 80 syllables (a line of its own, so
+# the segmenter splits it alike). "late" is added first, so it comes first on a tie.
+_FILLER = " ".join(["Bài viết kể về nhiều chuyện khác nhau của đời sống."] * 10)
+LEAD_DOCS = [
+    {"id": "late", "body": f"{_FILLER}\nĐê điều vỡ ở Hà Tĩnh sau bão."},
+    {"id": "early", "body": f"Đê điều vỡ ở Hà Tĩnh sau bão.\n{_FILLER}"},
+]
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected"),
+    [(Ranking(lead_weight=0.0), ["late", "early"]), (DEFAULT_RANKING, ["early", "late"])],
+    ids=["without the lead", "default"],
+)
+@pytest.mark.parametrize("query", ["đê điều vỡ", "de dieu vo", "bão Hà Tĩnh"])
+def test_query_words_in_the_first_lines_rank_first(
+    tmp_path: Path, ranking: Ranking, expected: list[str], query: str
+):
+    with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
+        ix.add(LEAD_DOCS)
+        results = ix.search(query)
+        assert ids(results) == expected
+        if ranking.lead_weight == 0:
+            assert results.hits[0].score == results.hits[1].score
+
+
+def test_the_lead_counts_for_the_body_not_for_a_title_search(tmp_path: Path):
+    docs = [{"id": doc["id"], "title": "Đê điều vỡ", "body": doc["body"]} for doc in LEAD_DOCS]
+    with SearchIndex.create(tmp_path / "ix") as ix:
+        ix.add(docs)
+        assert ids(ix.search("title:đê")) == ["late", "early"]
 
 
 @pytest.mark.parametrize(
