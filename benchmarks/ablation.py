@@ -46,7 +46,7 @@ VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("BM25 b 0.5", {"body_b": 0.5, "title_b": 0.5}),
     ("no acronyms", {"acronym_weight": 0.0}),
     ("no lead", {"lead_weight": 0.0}),
-    ("lead 0.5", {"lead_weight": 0.5}),
+    ("lead 0.3", {"lead_weight": 0.3}),
 )
 
 
