@@ -30,6 +30,7 @@ from .opensearch_schema import (
     join_pair,
     join_word,
     pair_field,
+    stream_fields,
     syllable_field,
     word_field,
 )
@@ -62,11 +63,9 @@ Key = tuple[str, str]
 
 def statistics_fields() -> list[str]:
     """The fields whose statistics (documents with the field, its tokens) a query needs:
-    every syllable, word and pair field, and ``id`` (every document has one)."""
-    return ["id", LENGTH_FIELD,
-            *(field(name, kind) for kind in ("exact", "folded") for name in TEXT_FIELDS
-              for field in (syllable_field, word_field, pair_field)),
-            *(syllable_field(LEAD, kind) for kind in ("exact", "folded"))]
+    every field of analysed text (:func:`~.opensearch_schema.stream_fields`), and ``id``
+    (every document has one)."""
+    return ["id", *stream_fields()]
 
 
 @dataclass(frozen=True)
@@ -157,15 +156,15 @@ def lexicon_keys(
                 # Each two adjacent syllables, as the pair a free word clause scores.
                 for left, right in pairwise(kind_terms):
                     keys[(pair_field("body", kind), join_pair(left, right))] = None
+                # Each syllable, as the lead scores it.
+                keys.update(dict.fromkeys((syllable_field(LEAD, kind), t) for t in kind_terms))
                 for start in range(len(kind_terms)):
                     for end in range(start + 1, min(len(kind_terms), start + MAX_WORD_SYLLABLES)
                                      + 1):
                         run = kind_terms[start:end]
-                        for name in (*TEXT_FIELDS, LEAD):
+                        for name in TEXT_FIELDS:
                             if len(run) == 1:
                                 keys[(syllable_field(name, kind), run[0])] = None
-                            elif name == LEAD:
-                                continue  # the lead is scored syllable by syllable
                             else:
                                 keys[(word_field(name, kind), join_word(run))] = None
             if acronyms is not None:  # what acronyms add to the query is weighed too

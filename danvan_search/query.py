@@ -83,6 +83,8 @@ def build_query(
 
 #: The index of each stream in :data:`STREAM_FIELDS` and :data:`PAIR_FIELDS`.
 _STREAM_INDEX: dict[StreamKind, int] = {"exact": 0, "folded": 1}
+#: The Whoosh fields of each field the builder names, per stream.
+_FIELDS = {**STREAM_FIELDS, LEAD: LEAD_FIELDS}
 #: The documents written without diacritics (required, never scored: ``wq.Require``).
 _PLAIN = wq.Term(PLAIN_FIELD, PLAIN_MARK)
 
@@ -162,10 +164,6 @@ class WhooshDialect:
 
 def _field(name: str, stream: StreamKind) -> str:
     return _FIELDS[name][_STREAM_INDEX[stream]]
-
-
-#: The Whoosh fields of each field the builder names, per stream.
-_FIELDS = {**STREAM_FIELDS, LEAD: LEAD_FIELDS}
 
 
 class UnionOr(wq.Or):

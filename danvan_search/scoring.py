@@ -45,10 +45,11 @@ _OR_TYPES = (wq.Or, UnionOr)
 #: Postings kept per searcher (12 bytes each, so at most 384 MB): the terms of recent
 #: queries, shared out among the segments by their number of documents. (A budget per
 #: segment made the cache of a merged index a quarter of that of the same documents in
-#: four segments: 300 queries on 20,000 articles then found nothing cached.) The 300
-#: queries of the scale benchmark use 29 million postings at 80,000 articles: with 12
-#: million kept, each query decoded its syllables' blocks again (warm p50 131 ms, p95
-#: 413 ms); with all kept, 28 / 71 ms. Smaller indexes never fill it.
+#: four segments: 300 queries on 20,000 articles then found nothing cached.) At 80,000
+#: articles the 300 queries of the scale benchmark use more than this (29 million before
+#: the parts of analysis 3 and the lead): on the merged index, warm p50 / p95 52 / 145 ms
+#: with 32 million kept, 22 / 64 ms with 64 million (benchmarks/RESULTS.md). Indexes of
+#: 20,000 articles or fewer never fill it.
 CACHED_POSTINGS = 32_000_000
 #: Blocks of decoded positions kept per term (128 postings each, a few KB).
 CACHED_POSITION_BLOCKS = 16
