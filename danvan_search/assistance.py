@@ -63,8 +63,10 @@ if TYPE_CHECKING:
 
 #: Longer queries (pasted text, long questions) are not corrected word by word, and
 #: accents are restored on at most so many syllables: the cost grows with each word.
+#: Restored accents rank what a question means (``Ranking.restored_share``), so they
+#: go as far as the proximity features do (``Ranking.max_proximity_syllables``).
 MAX_CORRECTED_WORDS = 12
-MAX_RESTORED_SYLLABLES = 40
+MAX_RESTORED_SYLLABLES = 150
 #: Accented variants of a folded syllable a syllable on its own may take.
 VARIANTS_PER_SYLLABLE = 4
 #: Accented forms of a run of syllables looked up, likeliest first (by the frequencies

@@ -139,12 +139,14 @@ def lexicon_keys(
             streams = [stream, "folded"] if accented else [stream]
             syllables, terms = _terms(clause.text, accented)
             if restored and not accented:
+                # Every run read with its restored accents (a syllable the restoration
+                # left alone, as typed): whether the reading is sure, and how it scores.
+                readings = [restored.get(t, t) for t in terms]
+                keys.update(dict.fromkeys((syllable_field(LEAD, "exact"), r) for r in readings))
                 for start in range(len(terms)):
                     for end in range(start + 1, min(len(terms), start + MAX_WORD_SYLLABLES)
                                      + 1):
-                        forms = [restored.get(t) for t in terms[start:end]]
-                        if not all(forms):
-                            break
+                        forms = readings[start:end]
                         for name in TEXT_FIELDS:
                             if len(forms) == 1:
                                 keys[(syllable_field(name, "exact"), str(forms[0]))] = None

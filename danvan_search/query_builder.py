@@ -236,28 +236,33 @@ class QueryBuilder(Generic[Q]):
         finding: list[Q] = []
         scoring: list[Q] = []
         for word in words:
+            # As typed, or (typed without accents) read with the accents restored on it
+            # where the index nearly always reads it so.
+            reading = None if accented else self.sure_reading(word)
+            exact = accented or reading is not None
+            searched = reading or word
             target = finding if word in finders else scoring
             if ranking.find_by_words and len(word) > 1:
                 # Every syllable of the word finds, weighing nothing of its own (the
                 # syllables score below). Not the word as one term: where the segmenter
                 # split the text otherwise ("người dân vận động"), the index lacks it.
                 target.append(dialect.all_present(
-                    [dialect.any_of(self.term_clauses((s,), accented, fields, 1.0))
-                     for s in word]
+                    [dialect.any_of(self.term_clauses((s,), exact, fields, 1.0))
+                     for s in searched]
                 ))
                 target = scoring
-            for syllable in word:
+            for syllable in searched:
                 target.extend(
-                    self.term_clauses((syllable,), accented, fields, ranking.syllable_weight)
+                    self.term_clauses((syllable,), exact, fields, ranking.syllable_weight)
                 )
             if ranking.lead_weight and "body" in fields:
-                for syllable in word:
-                    scoring.extend(self.term_clauses((syllable,), accented, (LEAD,), 1.0))
+                for syllable in searched:
+                    scoring.extend(self.term_clauses((syllable,), exact, (LEAD,), 1.0))
             if len(word) > 1 and ranking.word_weight:
                 scoring.extend(self.term_clauses(
-                    word, accented, fields, ranking.word_weight, known_only=True
+                    searched, exact, fields, ranking.word_weight, known_only=True
                 ))
-            if not accented and len(words) <= ranking.restored_max_words:
+            if not exact and len(words) <= ranking.restored_max_words:
                 scoring.extend(self.restored_clauses(word, fields))
         finding.extend(self.acronym_clauses(words, fields))
         syllables = [(s, w in finders) for w in words for s in w]
@@ -309,6 +314,22 @@ class QueryBuilder(Generic[Q]):
         if pair_weight:
             clauses.append(dialect.pair("body", stream, left, right, pair_weight))
         return clauses
+
+    def sure_reading(self, word: tuple[str, ...]) -> tuple[str, ...] | None:
+        """The accents restored on a word typed without them, where the index reads its
+        folded form so nearly always (``Ranking.restored_share`` of its occurrences):
+        then the word is searched as if typed with them. "benh nhan" is "bệnh nhân"
+        nearly everywhere; "ban" (bàn, bán, bạn) is not, and stays folded."""
+        share = self.ranking.restored_share
+        if not share or not self.restored:
+            return None
+        folded = tuple(folded_term(s) for s in word)
+        # A syllable the restoration left unaccented is read as typed ("world", "gia").
+        reading = tuple(self.restored.get(f, f) for f in folded)
+        total = self.dialect.occurrences(folded, "folded")
+        if not total or self.dialect.occurrences(reading, "exact") < share * total:
+            return None
+        return reading
 
     def restored_clauses(self, word: tuple[str, ...], fields: Sequence[str]) -> list[Q]:
         """Exact-accent terms of a word typed without accents, as restored, where the

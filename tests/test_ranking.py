@@ -63,6 +63,48 @@ def test_unaccented_query_matches_every_accent_form_of_the_word(index: SearchInd
     assert set(ids(results)[2:]) == {"tham-nha", "tham-gia"}
 
 
+# "tham nhũng" in nineteen texts; "thăm những" (folded alike) in one.
+GRAFT_DOCS = [
+    *({"id": f"graft-{i}", "body": f"Vụ án tham nhũng thứ {i} được đưa ra xét xử."}
+      for i in range(19)),
+    {"id": "visit", "body": "Đoàn đến thăm những gia đình nghèo trong xã."},
+]
+
+
+@pytest.mark.parametrize(
+    ("ranking", "exact", "total"),
+    [(DEFAULT_RANKING, False, 19), (DEFAULT_RANKING, True, 20),
+     (Ranking(restored_share=0.0), False, 20)],
+    ids=["restored", "as typed", "restoration not ranked"],
+)
+def test_a_word_typed_without_accents_is_searched_with_the_index_reading_of_it(
+    tmp_path: Path, ranking: Ranking, exact: bool, total: int
+):
+    # The index reads "tham nhung" as "tham nhũng" wherever it is one word: the query
+    # means it, and "thăm những" is not it. Typed as is (``exact``), or with the
+    # restoration not used, the folded word matches both.
+    with SearchIndex.create(tmp_path / "ix", ranking=ranking) as ix:
+        ix.add(GRAFT_DOCS)
+        results = ix.search("tham nhung", exact=exact, limit=30)
+        assert results.total == total
+        assert ("visit" in ids(results)) is (total == 20)
+
+
+@pytest.mark.parametrize(("share", "total"), [(0.95, 5), (0.6, 3), (0.61, 5)])
+def test_a_word_the_index_reads_several_ways_stays_folded(
+    tmp_path: Path, share: float, total: int
+):
+    # "ban" is "bàn" three times in five: sure at a share of 0.6, not above it.
+    docs = [*({"id": f"table-{i}", "body": f"Cái bàn số {i} ở trong phòng."} for i in range(3)),
+            *({"id": f"sell-{i}", "body": f"Cửa hàng bán số {i} ở ngoài chợ."} for i in range(2))]
+    with SearchIndex.create(tmp_path / "ix", ranking=Ranking(restored_share=share)) as ix:
+        ix.add(docs)
+        results = ix.search("ban", limit=10)
+        assert results.total == total
+        assert {hit.id.split("-")[0] for hit in results} == (
+            {"table"} if total == 3 else {"table", "sell"})
+
+
 def test_a_word_finds_documents_with_all_its_syllables_however_segmented(tmp_path: Path):
     with SearchIndex.create(tmp_path / "ix") as ix:
         ix.add([
