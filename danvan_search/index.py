@@ -49,7 +49,7 @@ from .filters import FACET_FIELDS, facet_counts, facet_spec
 from .normalization import has_lone_surrogates
 from .query_syntax import prepare_query_text
 from .ranking import DEFAULT_RANKING, Ranking
-from .readers import ReadingPool
+from .readers import DEFAULT_CACHED_POSTINGS, ReadingPool
 from .schema import (
     LEAD_FIELDS,
     PAIR_FIELDS,
@@ -162,6 +162,7 @@ class SearchIndex:
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
         ranking: Ranking = DEFAULT_RANKING,
+        cached_postings: int = DEFAULT_CACHED_POSTINGS,
     ) -> None:
         self.path = path
         #: How results are ranked (see :class:`~danvan_search.ranking.Ranking`).
@@ -173,7 +174,8 @@ class SearchIndex:
         # Searchers lent to one call at a time (Whoosh searchers are not meant to be
         # shared across threads), kept between calls: reopening one for every query
         # would cost more than the query.
-        self._readings = ReadingPool(whoosh_ix, searchers, str(path), ranking.weighting())
+        self._readings = ReadingPool(whoosh_ix, searchers, str(path), ranking.weighting(),
+                                     cached_postings)
 
     # --- opening ---------------------------------------------------------------------
 
@@ -198,6 +200,7 @@ class SearchIndex:
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
         ranking: Ranking = DEFAULT_RANKING,
+        cached_postings: int = DEFAULT_CACHED_POSTINGS,
     ) -> SearchIndex:
         """Create an empty index at ``path`` (the directory is made if needed).
 
@@ -215,6 +218,7 @@ class SearchIndex:
         overwrite = validation.flag("overwrite", overwrite)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         searchers = validation.integer("searchers", searchers, minimum=1)
+        cached_postings = validation.integer("cached_postings", cached_postings, minimum=1)
         validation.instance("ranking", ranking, Ranking, "a Ranking")
         if cls.exists(path) or (path.is_dir() and has_index(path)):
             if not overwrite:
@@ -244,7 +248,8 @@ class SearchIndex:
                 f"cannot create an index at {path} ({error.strerror or error}); "
                 "free some space, or fix what the error says, and run again",
             ) from error
-        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
+        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking,
+                   cached_postings)
 
     @classmethod
     def open(
@@ -254,13 +259,17 @@ class SearchIndex:
         acronyms: Acronyms | str | os.PathLike[str] | None = None,
         searchers: int = DEFAULT_SEARCHERS,
         ranking: Ranking = DEFAULT_RANKING,
+        cached_postings: int = DEFAULT_CACHED_POSTINGS,
     ) -> SearchIndex:
         """Open an existing index.
 
         ``acronyms``: more acronyms to expand in queries, as an :class:`Acronyms` table
         or the path of a file of ``ACRONYM<TAB>expansion`` lines (added to the built-in
         table). ``searchers``: how many searchers the index keeps open at most, each
-        used by one call at a time (calls beyond it wait for one). ``lock_timeout``:
+        used by one call at a time (calls beyond it wait for one). ``cached_postings``:
+        how many postings each searcher keeps decoded between queries, 12 bytes each
+        (the default, 32 million, is at most 384 MB a searcher; see the README on
+        collections of 80,000 articles). ``lock_timeout``:
         seconds a writer waits for another to finish. ``ranking``: the weights of the
         ranking features (the default was chosen on four collections together). Raises
         :class:`IndexNotFoundError` when there is no index, and
@@ -275,6 +284,7 @@ class SearchIndex:
         path = validation.path_value("path", path)
         lock_timeout = validation.seconds("lock_timeout", lock_timeout)
         searchers = validation.integer("searchers", searchers, minimum=1)
+        cached_postings = validation.integer("cached_postings", cached_postings, minimum=1)
         validation.instance("ranking", ranking, Ranking, "a Ranking")
         if not cls.exists(path):
             raise IndexNotFoundError(
@@ -284,7 +294,8 @@ class SearchIndex:
         _check_compatible(path)  # before reading anything else: an older format says so
         with reading(path):
             whoosh_ix = open_index(path, build_schema())
-        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking)
+        return cls(path, whoosh_ix, lock_timeout, acronyms, searchers, ranking,
+                   cached_postings)
 
     def close(self) -> None:
         """Close the searchers (one still in use closes when its call returns); using

@@ -27,15 +27,27 @@ from .segments import open_searcher
 if TYPE_CHECKING:
     from .scoring import ArrayScorer
 
+#: Postings each searcher keeps decoded (12 bytes each, so at most 384 MB): the terms of
+#: recent queries, shared out among the segments by their number of documents. (A
+#: budget per segment made the cache of a merged index a quarter of that of the same
+#: documents in four segments: 300 queries on 20,000 articles then found nothing
+#: cached.) Indexes of 20,000 articles or fewer never fill it. At 80,000 articles the
+#: 300 queries of the scale benchmark use more than this: on the merged index, warm
+#: p50 / p95 52 / 145 ms with 32 million kept, 22 / 64 ms with 64 million
+#: (benchmarks/RESULTS.md); ``SearchIndex.open(path, cached_postings=...)`` chooses.
+DEFAULT_CACHED_POSTINGS = 32_000_000
+
 
 class Reading:
     """One searcher, with what its queries read kept for as long as it lives: term
     statistics (for splitting queries) and, once it has ranked a query, the array
     scorer's postings. Used by one thread at a time."""
 
-    def __init__(self, searcher: Searcher, generation: int) -> None:
+    def __init__(self, searcher: Searcher, generation: int,
+                 cached_postings: int = DEFAULT_CACHED_POSTINGS) -> None:
         self.searcher = searcher
         self.generation = generation
+        self.cached_postings = cached_postings
         self._scorer: ArrayScorer | None = None
         self.lexicon = Lexicon(searcher.reader())
 
@@ -43,7 +55,7 @@ class Reading:
         if self._scorer is None:
             from .scoring import ArrayScorer  # numpy: imported only to rank
 
-            self._scorer = ArrayScorer(self.searcher)
+            self._scorer = ArrayScorer(self.searcher, self.cached_postings)
         return self._scorer
 
     def close(self) -> None:
@@ -54,12 +66,14 @@ class ReadingPool:
     """At most ``size`` readings, lent to one call at a time; a call that finds every
     one lent waits for one to come back."""
 
-    def __init__(self, ix: FileIndex, size: int, name: str, weighting: BM25F) -> None:
+    def __init__(self, ix: FileIndex, size: int, name: str, weighting: BM25F,
+                 cached_postings: int = DEFAULT_CACHED_POSTINGS) -> None:
         if size < 1:
             raise ValueError(f"searchers must be at least 1, not {size!r}")
         self._ix = ix
         self._weighting = weighting
         self.size = size
+        self.cached_postings = cached_postings
         self._name = name
         self._idle: list[Reading] = []  # the most recently used last: its caches are warm
         self._open = 0  # idle and lent
@@ -122,7 +136,8 @@ class ReadingPool:
             for reading in stale:
                 reading.close()
         try:
-            reading = Reading(*open_searcher(self._ix, weighting=self._weighting))
+            reading = Reading(*open_searcher(self._ix, weighting=self._weighting),
+                              cached_postings=self.cached_postings)
         except BaseException:
             with self._changed:
                 self._open -= 1

@@ -35,6 +35,7 @@ from whoosh.util.numeric import byte_to_length
 
 from .pairstore import pair_postings
 from .query import UnionOr
+from .readers import DEFAULT_CACHED_POSTINGS
 from .schema import PAIR_FIELD_NAMES
 from .storage import DamagedDataError
 
@@ -42,15 +43,6 @@ from .storage import DamagedDataError
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 # Or subclasses that only pick another matcher for the same scores.
 _OR_TYPES = (wq.Or, UnionOr)
-#: Postings kept per searcher (12 bytes each, so at most 384 MB): the terms of recent
-#: queries, shared out among the segments by their number of documents. (A budget per
-#: segment made the cache of a merged index a quarter of that of the same documents in
-#: four segments: 300 queries on 20,000 articles then found nothing cached.) At 80,000
-#: articles the 300 queries of the scale benchmark use more than this (29 million before
-#: the parts of analysis 3 and the lead): on the merged index, warm p50 / p95 52 / 145 ms
-#: with 32 million kept, 22 / 64 ms with 64 million (benchmarks/RESULTS.md). Indexes of
-#: 20,000 articles or fewer never fill it.
-CACHED_POSTINGS = 32_000_000
 #: Blocks of decoded positions kept per term (128 postings each, a few KB).
 CACHED_POSITION_BLOCKS = 16
 #: Documents whose positions of a term are kept decoded, per term.
@@ -338,7 +330,7 @@ class _Segment:
 
     def __init__(self, searcher: Searcher, offset: int, parent: Searcher,
                  average_length: Callable[[str], float],
-                 budget: int = CACHED_POSTINGS) -> None:
+                 budget: int = DEFAULT_CACHED_POSTINGS) -> None:
         self.budget = budget  # postings kept, those of the terms used last
         self.reader = searcher.reader()
         self.parent = parent
@@ -452,7 +444,8 @@ class ArrayScorer:
     Not thread-safe, like the searcher it belongs to: keep one per searcher.
     """
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher,
+                 cached_postings: int = DEFAULT_CACHED_POSTINGS) -> None:
         if not isinstance(searcher.weighting, BM25F):
             raise Unsupported("only BM25F scoring is evaluated over arrays")
         self.searcher = searcher
@@ -465,7 +458,7 @@ class ArrayScorer:
         self.average_length = _AverageLengths(searcher)
         self.segments = [
             _Segment(leaf, offset, searcher, self.average_length,
-                     max(1, CACHED_POSTINGS * leaf.doc_count_all() // total))
+                     max(1, cached_postings * leaf.doc_count_all() // total))
             for leaf, offset in leaves
         ]
 

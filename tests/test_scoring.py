@@ -291,22 +291,28 @@ def test_searches_the_scorer_cannot_rank_are_left_to_whoosh(sentences_index_path
 
 
 def test_the_postings_cache_is_shared_among_segments_by_size(
-    sentences_index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+    sentences_index_path: Path, sentences_index: SearchIndex
 ) -> None:
-    """One budget per searcher, shared out by documents: merging segments into one does
-    not shrink what stays cached. Queries keep each segment within its share."""
-    monkeypatch.setattr(scoring, "CACHED_POSTINGS", 3_000)
-    with sentences_index._readings.borrow() as reading:
-        scorer = ArrayScorer(reading.searcher)
-        sizes = [segment.size for segment in scorer.segments]
-        assert [s.budget for s in scorer.segments] == [3_000 * n // sum(sizes) for n in sizes]
+    """One budget per searcher (``cached_postings``), shared out by documents: merging
+    segments into one does not shrink what stays cached. Queries keep each segment
+    within its share, and rank as with the default cache."""
+    with SearchIndex.open(sentences_index_path, cached_postings=3_000) as small:
+        with small._readings.borrow() as reading:
+            scorer = reading.scorer()
+            sizes = [segment.size for segment in scorer.segments]
+            assert len(sizes) > 1
+            assert [s.budget for s in scorer.segments] == [
+                3_000 * n // sum(sizes) for n in sizes]
+            for text in QUERIES:
+                plan = build_query(parse_query(text), reading.searcher.reader(),
+                                   acronyms=small.acronyms)
+                if plan.query is not None:
+                    scorer.top(plan.query, 10)
+                assert all(s._cached <= max(s.budget, _largest(s)) for s in scorer.segments)
+            assert sum(s._cached for s in scorer.segments) > 0
         for text in QUERIES:
-            plan = build_query(parse_query(text), reading.searcher.reader(),
-                               acronyms=sentences_index.acronyms)
-            if plan.query is not None:
-                scorer.top(plan.query, 10)
-            assert all(s._cached <= max(s.budget, _largest(s)) for s in scorer.segments)
-        assert sum(s._cached for s in scorer.segments) > 0
+            assert [(h.id, h.score) for h in small.search(text, exact=True)] == [
+                (h.id, h.score) for h in sentences_index.search(text, exact=True)]
 
 
 def _largest(segment) -> int:
