@@ -201,6 +201,13 @@ def index(index_path: Path | str, overwrite: bool, sync: bool, dask_scheduler: s
         )
     if report.skipped and not (report.written or report.unchanged):
         _fail("no document could be indexed (see the skipped inputs above)")
+    if not quiet and report.written and not isinstance(index_path, str):
+        with SearchIndex.open(index_path, lock_timeout=lock_timeout) as ix:
+            stats = ix.stats()
+        if stats.merge_advised:
+            click.echo(f"{index_path}: {stats.segments} segments; `danvan-search optimize "
+                       f"--index {index_path}` merges them into one, for faster queries",
+                       err=True)
 
 
 def _index_on_dask(location: str, sources: tuple[str, ...], overwrite: bool,
@@ -432,7 +439,9 @@ def stats(index_path: Path, sizes: bool) -> None:
     click.echo(f"documents: {info.documents}")
     click.echo(f"size:      {info.size_bytes / 1e6:.1f} MB")
     if getattr(info, "segments", 0):  # (an index on a cluster has shards instead)
-        click.echo(f"segments:  {info.segments}")
+        advice = " (`danvan-search optimize` merges them: faster queries)" if getattr(
+            info, "merge_advised", False) else ""
+        click.echo(f"segments:  {info.segments}{advice}")
     click.echo(f"format:    {info.format_version} (analysis {info.analysis_version})")
     if breakdown is not None:
         _print_sizes(breakdown, info.size_bytes)

@@ -62,6 +62,8 @@ from .schema import (
 )
 from .searching import SearchResults, Sort, StoredDocument, run_search
 from .segments import (
+    ADVISE_MERGE_DOCUMENTS,
+    ADVISE_MERGE_SEGMENTS,
     WorkerFailed,
     create_index,
     field_sizes,
@@ -132,6 +134,13 @@ class IndexStats:
     #: Segments of the index (each adding run writes one or a few; see
     #: :meth:`SearchIndex.optimize`).
     segments: int = 0
+
+    @property
+    def merge_advised(self) -> bool:
+        """Whether queries would be markedly faster with the segments merged into one
+        (:meth:`SearchIndex.optimize`): a large index in several segments."""
+        return (self.documents >= ADVISE_MERGE_DOCUMENTS
+                and self.segments >= ADVISE_MERGE_SEGMENTS)
 
 
 @dataclass(frozen=True)

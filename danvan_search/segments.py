@@ -56,6 +56,11 @@ MERGE_FLOOR = 1000
 #: A segment with at least this share of its documents deleted is merged (rewritten
 #: without them) at the next commit.
 MERGE_DELETED_SHARE = 0.3
+#: An index of at least this many documents in at least this many segments answers
+#: markedly faster merged into one (``optimize``): 80,000 articles in 8 segments took
+#: 2.5 times as long as merged (benchmarks/RESULTS.md). Smaller indexes gain little.
+ADVISE_MERGE_DOCUMENTS = 20_000
+ADVISE_MERGE_SEGMENTS = 4
 
 
 def segments_to_merge(

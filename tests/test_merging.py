@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from danvan_search import SearchIndex
 from danvan_search.analysis import analyze, pair_tuples
+from danvan_search.index import IndexStats
 from danvan_search.schema import PAIR_FIELD_NAMES
 from danvan_search.segments import segments_to_merge
 
@@ -190,3 +192,41 @@ def test_a_merge_interrupted_or_failing_leaves_the_last_commit(tmp_path: Path, m
         assert len(ix) == 318
         # The 8 merged into the writer's segment; with 2 processes, each worker wrote one.
         assert ix.stats().segments == {1: 1, 2: 3}[procs]
+
+
+@pytest.mark.parametrize(("documents", "segments", "advised"), [
+    (20_000, 4, True), (19_999, 4, False), (20_000, 3, False), (80_000, 8, True)])
+def test_merging_is_advised_for_a_large_index_in_several_segments(
+    documents: int, segments: int, advised: bool
+):
+    stats = IndexStats(Path("ix"), documents, 0, 6, 3, segments)
+    assert stats.merge_advised is advised
+
+
+def test_cli_index_advises_merging_once_it_would_help(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from click.testing import CliRunner
+
+    from danvan_search import index as index_module
+    from danvan_search.cli import main
+
+    # Four runs make four segments; as if 40 documents were a large index.
+    monkeypatch.setattr(index_module, "ADVISE_MERGE_DOCUMENTS", 40)
+    index = tmp_path / "ix"
+    runner = CliRunner()
+    for start in range(0, 40, 10):
+        source = tmp_path / f"part-{start}.jsonl"
+        source.write_text("".join(json.dumps(doc, ensure_ascii=False) + "\n"
+                                  for doc in _docs(start, 10)), encoding="utf-8")
+        result = runner.invoke(main, ["index", "--index", str(index), str(source)])
+        assert result.exit_code == 0, result.output
+        advice = (f"{index}: 4 segments; `danvan-search optimize --index {index}` merges "
+                  "them into one, for faster queries\n")
+        assert (advice in result.stderr) is (start == 30)
+    stats = runner.invoke(main, ["stats", "--index", str(index)])
+    assert "segments:  4 (`danvan-search optimize` merges them: faster queries)\n" in (
+        stats.stdout)
+    runner.invoke(main, ["optimize", "--index", str(index)])
+    merged = runner.invoke(main, ["stats", "--index", str(index)])
+    assert "segments:  1\n" in merged.stdout
