@@ -527,8 +527,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 @click.option("--cors", "cors_origin", metavar="ORIGIN",
               help="Let browser pages from ORIGIN (https://example.org) call the API.")
 @click.option("--cached-postings", type=click.IntRange(min=1), metavar="N",
-              help="Postings each worker keeps decoded between queries, 12 bytes each "
-                   "[default: 32000000]. More answers a large index faster.")
+              help="Postings each searcher (one per query running) keeps decoded between "
+                   "queries, 12 bytes each [default: 32000000]. More answers a large "
+                   "index faster.")
 def serve(index_path: Path, host: str, port: int, workers: int, write_token: str | None,
           cors_origin: str | None, cached_postings: int | None) -> None:
     """Serve the index over HTTP: a search page at / and a JSON API at /api/v1

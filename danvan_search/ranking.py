@@ -80,8 +80,8 @@ class Ranking:
     #: folded form, as a word or a syllable), is searched with those accents, as if
     #: typed with them ("benh nhan": "bệnh nhân"); the others stay folded. Every
     #: question of the four collections, unaccented MRR@10 against none: ViQuAD +0.007,
-    #: ViNewsQA +0.007, ViCoV19QA +0.008, headlines +0.003. At 0.9 and 0.98: see
-    #: RESULTS.md. Pairs stay folded: read with accents they cost ViNewsQA 0.005.
+    #: ViNewsQA +0.007, ViCoV19QA +0.007, headlines +0.003; 0.9 and 0.98 within 0.002 of
+    #: it everywhere. Pairs stay folded: read with accents they cost headlines 0.003.
     restored_share: float = 0.95
     #: The other words of a short query (up to ``restored_max_words``): their restored
     #: accents, as an exact match weighing this much beside the folded one.
