@@ -278,7 +278,9 @@ def test_a_sure_restoration_searches_as_in_the_embedded_index(opensearch_cluster
     index, with the same scores."""
     from test_ranking import GRAFT_DOCS
 
-    with _in_both(opensearch_cluster, tmp_path, "restored", GRAFT_DOCS) as (embedded, cluster):
+    with _in_both(opensearch_cluster, tmp_path, "sure-restored", GRAFT_DOCS) as (
+        embedded, cluster
+    ):
         expected, found = embedded.search("tham nhung", limit=30), cluster.search(
             "tham nhung", limit=30)
         assert found.total == expected.total == 19
