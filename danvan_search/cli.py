@@ -345,6 +345,7 @@ def _print_facets(facets: Any, top: int = 10) -> None:
 def _open_for_search(index_path: Path, acronyms_file: str | None = None,
                      quiet: bool = False, cached_postings: int | None = None) -> Any:
     from .index import SearchIndex
+    from .readers import DEFAULT_CACHED_POSTINGS
 
     if (
         index_path == DEFAULT_INDEX
@@ -358,9 +359,8 @@ def _open_for_search(index_path: Path, acronyms_file: str | None = None,
         report = SearchIndex.build(index_path, [str(SEEDS_DIR)])
         if not quiet:
             click.echo(f"Indexed {_count(report.written, 'document')}.", err=True)
-    if cached_postings is None:
-        return SearchIndex.open(index_path, acronyms=acronyms_file)
-    return SearchIndex.open(index_path, acronyms=acronyms_file, cached_postings=cached_postings)
+    return SearchIndex.open(index_path, acronyms=acronyms_file,
+                            cached_postings=cached_postings or DEFAULT_CACHED_POSTINGS)
 
 
 def _hit_heading(hit: Any, bold: bool) -> str:

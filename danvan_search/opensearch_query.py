@@ -149,10 +149,9 @@ def lexicon_keys(
                         forms = readings[start:end]
                         for name in TEXT_FIELDS:
                             if len(forms) == 1:
-                                keys[(syllable_field(name, "exact"), str(forms[0]))] = None
+                                keys[(syllable_field(name, "exact"), forms[0])] = None
                             else:
-                                keys[(word_field(name, "exact"),
-                                      join_word(str(f) for f in forms))] = None
+                                keys[(word_field(name, "exact"), join_word(forms))] = None
             for kind in streams:
                 kind_terms = terms if kind == stream else [folded_term(t) for t in terms]
                 # Each two adjacent syllables, as the pair a free word clause scores.
