@@ -14,6 +14,12 @@ opensearch://HOST:PORT``.
     python benchmarks/opensearch.py --articles 2000 --queries 100 --ranking-queries 150
     python benchmarks/opensearch.py --parts ranking --whoosh-index-dir DIR \
         --cache-dir /tmp/danvan-analysis [--url opensearch://… --reuse-cluster]
+    python benchmarks/opensearch.py --parts growth --keep DIR --cache-dir /tmp/danvan-analysis \
+        --scales 10k,20k,40k,80k,160k [--heap 1g --shards 2 --replicas 1]
+
+``--parts growth`` grows one cluster index through the points of ``scale.py``'s growth
+series (``--keep DIR``, built by it), timing the bulk requests and the series' 300
+queries at each point beside the embedded index of the same size (see :func:`growth`).
 
 ``--whoosh-index-dir`` opens embedded indexes already built (``DIR/<collection>/index``,
 as ``ranking.py --index-dir`` keeps them) read-only instead of building them;
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -224,6 +231,130 @@ def ranking(url: str, workdir: Path, per_kind: int, *, whoosh_index_dir: Path | 
     return result
 
 
+def _sources_of(docs: list[dict[str, Any]]) -> list[str]:
+    """The cluster documents of ``docs`` (segmented here), as JSON lines."""
+    out = []
+    for d in docs:
+        document = Document.from_dict(d)
+        out.append(json.dumps(document_source(document, document.content_hash()),
+                              ensure_ascii=False))
+    return out
+
+
+def growth_sources(keep: Path, size: int, cache_dir: Path) -> tuple[Path, dict[str, Any]]:
+    """The cluster documents of the growth series' ``size`` articles (``scale.py --keep``
+    corpus), analysed once, one process per core, into ``cache_dir`` as JSON lines
+    (plain: a few GB at 80,000 articles, written and read faster than compressed).
+    Returns the file and, when it was made in this run, the analysis throughput."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    cached = cache_dir / f"vntc-{size}-sources-analysis{ANALYSIS_VERSION}.jsonl"
+    if cached.exists():
+        return cached, {"cached": True}
+    docs = list(read_jsonl(keep / f"vntc-{size}.jsonl"))
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".partial")
+    step = 50
+    parts = [docs[i : i + step] for i in range(0, len(docs), step)]
+    start = time.perf_counter()
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool, \
+            partial.open("w", encoding="utf-8") as out:
+        for lines in pool.map(_sources_of, parts):
+            out.write("\n".join(lines) + "\n")
+    seconds = time.perf_counter() - start
+    partial.rename(cached)
+    return cached, {"cached": False, "seconds": round(seconds, 1), "processes": os.cpu_count(),
+                    "docs_per_s": round(len(docs) / seconds, 1)}
+
+
+def _time_queries(search: Any, queries: list[str], passes: int) -> dict[str, Any]:
+    runs = []
+    for _ in range(1 + passes):
+        seconds = []
+        for query in queries:
+            start = time.perf_counter()
+            search(query)
+            seconds.append(time.perf_counter() - start)
+        runs.append(seconds)
+    warm = [latency_summary(s) for s in runs[1:]]
+    return {"first_run": latency_summary(runs[0]), "warm_passes": warm,
+            "warm": {k: statistics.median(p[k] for p in warm) for k in warm[0]}}
+
+
+def growth(url: str, keep: Path, scales: list[int], cache_dir: Path, passes: int,
+           shards: int, replicas: int) -> dict[str, Any]:
+    """The cluster index grown through the points of the growth series (``scale.py
+    --keep DIR``), as a collection grows: at each point the articles beyond the last
+    are sent in bulk (timed), then the series' 300 queries run once and ``passes`` warm
+    passes, on the cluster and, in a fresh process, on the series' embedded index of the
+    same size where there is one. A point beyond the largest corpus holds it again,
+    under new ids (160,000: VNTC twice)."""
+    import scale
+
+    queries_path = keep / "queries.jsonl"
+    queries = [q["query"] for q in read_jsonl(queries_path)]
+    largest = max(s for s in scales if (keep / f"vntc-{s}.jsonl").exists())
+    sources_path, analysis = growth_sources(keep, largest, cache_dir)
+    print(f"  growth: analysis {analysis}", flush=True)
+    result: dict[str, Any] = {"analysis": analysis, "shards": shards, "replicas": replicas,
+                              "passes": passes, "queries": len(queries), "points": {}}
+    location = f"{url}/growth"
+    with OpenSearchIndex.create(location, overwrite=True, shards=shards,
+                                replicas=replicas) as ix, \
+            sources_path.open(encoding="utf-8") as lines:
+        held = 0
+        for size in sorted(scales):
+            bulk_s, load = 0.0, [round(os.getloadavg()[0], 2)]
+            while held < size:
+                batch = []
+                for _ in range(min(ix.batch_size, size - held)):
+                    line = lines.readline()
+                    if not line:  # the corpus again, under new ids
+                        lines.seek(0)
+                        line = lines.readline()
+                    source = json.loads(line)
+                    copy = held // largest
+                    if copy:
+                        source["id"] = source["doc"]["id"] = f"{source['id']}~{copy + 1}"
+                    batch.append(source)
+                    held += 1
+                start = time.perf_counter()
+                actions = [{"index": {"_index": "growth", "_id": s["id"]}} for s in batch]
+                payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
+                            for s in batch]
+                _send_bulk(ix, actions, payloads)
+                bulk_s += time.perf_counter() - start
+            start = time.perf_counter()
+            ix.refresh()
+            bulk_s += time.perf_counter() - start
+            stats = ix.stats()
+            point: dict[str, Any] = {
+                "documents": stats.documents, "bulk_s": round(bulk_s, 1),
+                "primary_store_mb": round(stats.size_bytes / 1e6, 1)}
+            point["opensearch"] = _time_queries(lambda q: ix.search(q, limit=10),
+                                                queries, passes)
+            embedded = keep / f"vntc-{size}"
+            if (embedded / "index").exists():
+                point["embedded"] = scale.run_worker("queries", "danvan", str(embedded),
+                                                     str(queries_path), str(passes))
+            load.append(round(os.getloadavg()[0], 2))
+            point["load"] = load
+            result["points"][str(size)] = point
+            warm = point["opensearch"]["warm"]
+            print(f"  growth {size}: bulk {bulk_s:.0f} s, cluster warm p50 "
+                  f"{warm['p50_ms']:.1f} / p95 {warm['p95_ms']:.1f} ms"
+                  + (f", embedded {point['embedded']['warm']['p50_ms']:.1f} / "
+                     f"{point['embedded']['warm']['p95_ms']:.1f}" if "embedded" in point else ""),
+                  flush=True)
+    for engine in ("opensearch", "embedded"):
+        for key in ("p50_ms", "p95_ms"):
+            series = [(int(size), p[engine]["warm"][key])
+                      for size, p in result["points"].items() if engine in p]
+            result.setdefault("exponents", {}).setdefault(engine, {})[key] = \
+                scale.growth_exponent(series)
+    return result
+
+
 def _reusable(location: str, documents: int) -> bool:
     """Whether the cluster holds an index of this version at ``location`` with as many
     documents as the collection."""
@@ -269,6 +400,15 @@ def main() -> None:
     parser.add_argument("--reuse-cluster", action="store_true",
                         help="with --url: keep a ranking index already on the cluster")
     parser.add_argument("--nodes", type=int, default=3, help="nodes of the cluster started")
+    parser.add_argument("--heap", default="512m", help="each started node's heap")
+    parser.add_argument("--keep", type=Path,
+                        help="--parts growth: the growth series' directory (scale.py --keep)")
+    parser.add_argument("--scales", default="10k,20k,40k,80k,160k",
+                        help="--parts growth: the points (beyond the largest corpus: it "
+                        "again under new ids)")
+    parser.add_argument("--passes", type=int, default=3, help="--parts growth: warm passes")
+    parser.add_argument("--shards", type=int, default=2, help="--parts growth")
+    parser.add_argument("--replicas", type=int, default=1, help="--parts growth")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     cluster = None
@@ -276,7 +416,7 @@ def main() -> None:
     if url is None:
         from opensearch_cluster import LocalCluster
 
-        cluster = LocalCluster(args.nodes)
+        cluster = LocalCluster(args.nodes, heap=args.heap)
         cluster.start()
         url = "opensearch://" + ",".join(f"127.0.0.1:{n.http_port}" for n in cluster.nodes)
     parts = set(args.parts.split(","))
@@ -294,6 +434,15 @@ def main() -> None:
                     queries = [query_words(d["title"]) for d in held_out if d["title"]]
                     report["latency"] = latency(url, workdir, [q for q in queries if q])
                     print(f"  latency: {report['latency']}", flush=True)
+            if "growth" in parts:
+                if args.keep is None or args.cache_dir is None:
+                    parser.error("--parts growth needs --keep and --cache-dir")
+                from speed import parse_scales
+
+                report["growth"] = growth(url, args.keep, parse_scales(args.scales) or [],
+                                          args.cache_dir, args.passes, args.shards,
+                                          args.replicas)
+                report["cluster"] = {"nodes": args.nodes, "heap": args.heap}
             if "ranking" in parts:
                 report["ranking"] = ranking(
                     url, workdir, args.ranking_queries, whoosh_index_dir=args.whoosh_index_dir,

@@ -166,7 +166,8 @@ class Node:
             **os.environ,
             "OPENSEARCH_JAVA_HOME": str(self.cluster.java_home),
             "OPENSEARCH_PATH_CONF": str(self.directory / "config"),
-            "OPENSEARCH_JAVA_OPTS": f"-Xms{HEAP} -Xmx{HEAP} -XX:ActiveProcessorCount=1",
+            "OPENSEARCH_JAVA_OPTS": (f"-Xms{self.cluster.heap} -Xmx{self.cluster.heap} "
+                                     "-XX:ActiveProcessorCount=1"),
             "OPENSEARCH_TMPDIR": str(self.directory / "tmp"),
         }
         command = [str(self.cluster.home / "bin" / "opensearch"), "-q"]
@@ -215,7 +216,8 @@ class Node:
 class LocalCluster:
     """``size`` OpenSearch nodes on 127.0.0.1, each a cluster-manager-eligible data node."""
 
-    def __init__(self, size: int = 3, version: str = VERSION) -> None:
+    def __init__(self, size: int = 3, version: str = VERSION, heap: str = HEAP) -> None:
+        self.heap = heap  # each node's (-Xms and -Xmx)
         self.home = unpacked_home(version)
         self.java_home = java_home()
         self.user = _service_user()
