@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SEED_SUGGESTIONS
 
-from danvan_search import SearchIndex
+from danvan_search import SearchIndex, assistance
 from danvan_search.assist import InvalidAcronymFileError
 from danvan_search.assistance import may_be_misspelt
 from danvan_search.cli import main
@@ -301,6 +301,17 @@ def test_restoration_prefers_sequences_the_index_attests(
     news: SearchIndex, typed: str, restored: str
 ):
     assert news.suggest(typed) == restored
+
+
+def test_a_long_query_is_restored_a_window_at_a_time(news: SearchIndex,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    # Windows of 3 syllables: "nguyen tan dung" and "gia xang", each restored whole.
+    monkeypatch.setattr(assistance, "RESTORE_WINDOW", 3)
+    assert news.suggest("nguyen tan dung gia xang") == "nguyễn tấn dũng giá xăng"
+    # Longer than MAX_RESTORED_SYLLABLES: nothing is restored.
+    monkeypatch.setattr(assistance, "MAX_RESTORED_SYLLABLES", 4)
+    assert news.suggest("nguyen tan dung gia xang") is None
+    assert news.suggest("nguyen tan dung") == "nguyễn tấn dũng"
 
 
 @pytest.mark.parametrize("query", ["world cup", "World Cup", "Obama", "gia"])
