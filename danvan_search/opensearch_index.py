@@ -19,8 +19,10 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
@@ -78,6 +80,7 @@ REQUEST_TIMEOUT = 60
 DEFAULT_RESULT_WINDOW = 10_000
 #: How long a point in time of a deep page is kept between two of its requests.
 POINT_IN_TIME_KEEP_ALIVE = "2m"
+_SPACE = re.compile(r"\s")
 
 
 def is_location(value: object) -> bool:
@@ -199,6 +202,8 @@ class OpenSearchIndex:
         self.batch_size = batch_size
         self._client: OpenSearch | None = client
         self._settings: dict[str, int] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_size = 0
 
     # --- opening ---------------------------------------------------------------------
 
@@ -288,9 +293,21 @@ class OpenSearchIndex:
         return cls(where, client, acronyms, ranking, batch_size)  # type: ignore[arg-type]
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _shard_pool(self, shards: int) -> ThreadPoolExecutor:
+        """Threads that send one request per shard at once (the client is thread-safe)."""
+        if self._pool is None or self._pool_size < shards:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+            self._pool = ThreadPoolExecutor(shards, thread_name_prefix="danvan-shard")
+            self._pool_size = shards
+        return self._pool
 
     def __enter__(self) -> OpenSearchIndex:
         return self
@@ -521,7 +538,7 @@ class OpenSearchIndex:
         its own), summed."""
         terms: dict[str, dict[str, None]] = {field: {} for field in statistics_fields()}
         for field, term in keys:
-            if term and not any(c.isspace() for c in term):  # one token each
+            if term and not _SPACE.search(term):  # one token each
                 terms.setdefault(field, {})[term] = None
         # A field is in the answer only if the document has it: a stand-in token then.
         body = {"doc": {field: " ".join(words) or LENGTH_FILLER
@@ -530,10 +547,17 @@ class OpenSearchIndex:
                 "offsets": False, "payloads": False}
         found: dict[tuple[str, str], tuple[int, int]] = {}
         fields: dict[str, tuple[int, int]] = {}
-        for shard in range(self._setting("number_of_shards", 1)):
-            answer = self._call(lambda shard=shard: self.client.termvectors(
+
+        def read(shard: int) -> Any:
+            return self._call(lambda: self.client.termvectors(
                 index=self.location.name, body=body,
                 params={"preference": f"_shards:{shard}", "realtime": "false"}))
+
+        shards = range(self._setting("number_of_shards", 1))
+        # The shards are asked at once: a query waits for the slowest, not for the sum.
+        answers = self._shard_pool(len(shards)).map(read, shards) if len(shards) > 1 \
+            else map(read, shards)
+        for answer in answers:
             for field, vectors in answer.get("term_vectors", {}).items():
                 stats = vectors.get("field_statistics", {})
                 documents, tokens = fields.get(field, (0, 0))
