@@ -355,6 +355,35 @@ def growth(url: str, keep: Path, scales: list[int], cache_dir: Path, passes: int
     return result
 
 
+def growth_markdown(result: dict[str, Any]) -> str:
+    """The growth table: per point, the bulk time and each backend's latencies."""
+    lines = [
+        "| articles | bulk s (articles/s) | primary store MB | cluster first run p50 / p95 "
+        "| cluster warm p50 / p95 / max | embedded warm p50 / p95 / max | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    previous = 0
+    for size, point in result["points"].items():
+        added = int(size) - previous
+        previous = int(size)
+        first, warm = point["opensearch"]["first_run"], point["opensearch"]["warm"]
+        embedded = point.get("embedded", {}).get("warm")
+        lines.append(
+            f"| {int(size):,} | {point['bulk_s']:.0f} ({added / point['bulk_s']:.0f}) "
+            f"| {point['primary_store_mb']:,.0f} "
+            f"| {first['p50_ms']:.1f} / {first['p95_ms']:.1f} "
+            f"| {warm['p50_ms']:.1f} / {warm['p95_ms']:.1f} / {warm['max_ms']:.0f} "
+            + (f"| {embedded['p50_ms']:.1f} / {embedded['p95_ms']:.1f} / {embedded['max_ms']:.0f} "
+               if embedded else "| – ")
+            + f"| {point['load'][0]:.1f} → {point['load'][1]:.1f} |")
+    exponents = result.get("exponents", {})
+    lines.append("")
+    lines.append("Fitted growth exponents (warm p50 / p95): " + "; ".join(
+        f"{engine} {e['p50_ms']:.2f} / {e['p95_ms']:.2f}"
+        for engine, e in exponents.items() if e.get("p50_ms") is not None))
+    return "\n".join(lines) + "\n"
+
+
 def _reusable(location: str, documents: int) -> bool:
     """Whether the cluster holds an index of this version at ``location`` with as many
     documents as the collection."""
@@ -442,7 +471,9 @@ def main() -> None:
                 report["growth"] = growth(url, args.keep, parse_scales(args.scales) or [],
                                           args.cache_dir, args.passes, args.shards,
                                           args.replicas)
-                report["cluster"] = {"nodes": args.nodes, "heap": args.heap}
+                report["cluster"] = ({"nodes": args.nodes, "heap": args.heap}
+                                     if cluster is not None else {"url": url})
+                print(growth_markdown(report["growth"]), flush=True)
             if "ranking" in parts:
                 report["ranking"] = ranking(
                     url, workdir, args.ranking_queries, whoosh_index_dir=args.whoosh_index_dir,
