@@ -72,6 +72,15 @@ def _articles(count: int) -> list[dict[str, Any]]:
     return docs
 
 
+def _send_sources(ix: OpenSearchIndex, sources: list[dict[str, Any]]) -> None:
+    """One bulk request of cluster documents, retried as the library retries."""
+    name = ix.location.name
+    actions = [{"index": {"_index": name, "_id": s["id"]}} for s in sources]
+    payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
+                for s in sources]
+    _send_bulk(ix, actions, payloads)
+
+
 def indexing(url: str, docs: list[dict[str, Any]], workdir: Path) -> dict[str, Any]:
     """Whoosh build (one process per core, as the library does) vs OpenSearch, analysis
     and bulk timed apart (analysis in this process: one core)."""
@@ -87,11 +96,7 @@ def indexing(url: str, docs: list[dict[str, Any]], workdir: Path) -> dict[str, A
     with OpenSearchIndex.create(location, overwrite=True) as ix:
         start = time.perf_counter()
         for i in range(0, len(sources), ix.batch_size):
-            part = sources[i : i + ix.batch_size]
-            actions = [{"index": {"_index": "bench", "_id": s["id"]}} for s in part]
-            payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
-                        for s in part]
-            _send_bulk(ix, actions, payloads)
+            _send_sources(ix, sources[i : i + ix.batch_size])
         ix.refresh()
         bulk_s = time.perf_counter() - start
         size = ix.stats().size_bytes
@@ -164,13 +169,8 @@ def _analysed_sources(collection: str, docs: list[dict[str, Any]],
 
 def _load_cluster_index(location: str, sources: list[dict[str, Any]]) -> None:
     with OpenSearchIndex.create(location, overwrite=True) as ix:
-        name = ix.location.name
         for i in range(0, len(sources), ix.batch_size):
-            part = sources[i : i + ix.batch_size]
-            actions = [{"index": {"_index": name, "_id": s["id"]}} for s in part]
-            payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
-                        for s in part]
-            _send_bulk(ix, actions, payloads)
+            _send_sources(ix, sources[i : i + ix.batch_size])
         ix.refresh()
 
 
@@ -319,10 +319,7 @@ def growth(url: str, keep: Path, scales: list[int], cache_dir: Path, passes: int
                     batch.append(source)
                     held += 1
                 start = time.perf_counter()
-                actions = [{"index": {"_index": "growth", "_id": s["id"]}} for s in batch]
-                payloads = [(json.dumps(s, ensure_ascii=False), s["id"], s["content_hash"])
-                            for s in batch]
-                _send_bulk(ix, actions, payloads)
+                _send_sources(ix, batch)
                 bulk_s += time.perf_counter() - start
             start = time.perf_counter()
             ix.refresh()

@@ -8,6 +8,7 @@ import contextlib
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -117,6 +118,23 @@ def test_a_refusal_for_too_many_clauses_is_a_query_error_not_an_unreachable_clus
 
     with pytest.raises(InvalidQueryError, match=r"indices\.query\.bool\.max_clause_count"):
         _call(Location.parse("opensearch://127.0.0.1:9200/news"), refused)
+
+
+def test_the_shards_are_asked_at_once_by_threads_that_close_with_the_index(
+        opensearch_cluster: Any, os_seeds: Any) -> None:
+    before = set(threading.enumerate())
+
+    def shard_threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate()
+                if t not in before and t.name.startswith("danvan-shard")]
+
+    ix = SearchIndex.open(cluster_location(opensearch_cluster, "seeds"))
+    assert ix.stats().shards == 2
+    ix.search("dan van kheo")  # typed without accents: rounds of term statistics
+    # (one or two: the pool starts a second thread only if the first is busy)
+    assert shard_threads()
+    ix.close()
+    assert shard_threads() == []
 
 
 #: Weights of the pair of adjacent syllables (scored as a term) the backends must agree on.
