@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -244,7 +243,8 @@ def _sources_of(docs: list[dict[str, Any]]) -> list[str]:
 def growth_sources(keep: Path, size: int, cache_dir: Path) -> tuple[Path, dict[str, Any]]:
     """The cluster documents of the growth series' ``size`` articles (``scale.py --keep``
     corpus), analysed once, one process per core, into ``cache_dir`` as JSON lines
-    (plain: a few GB at 80,000 articles, written and read faster than compressed).
+    streamed to the file (not :func:`_analysed_sources`' analyses, which 80,000 articles
+    would make many GB of objects; plain: written and read faster than compressed).
     Returns the file and, when it was made in this run, the analysis throughput."""
     from concurrent.futures import ProcessPoolExecutor
 
@@ -265,20 +265,6 @@ def growth_sources(keep: Path, size: int, cache_dir: Path) -> tuple[Path, dict[s
     partial.rename(cached)
     return cached, {"cached": False, "seconds": round(seconds, 1), "processes": os.cpu_count(),
                     "docs_per_s": round(len(docs) / seconds, 1)}
-
-
-def _time_queries(search: Any, queries: list[str], passes: int) -> dict[str, Any]:
-    runs = []
-    for _ in range(1 + passes):
-        seconds = []
-        for query in queries:
-            start = time.perf_counter()
-            search(query)
-            seconds.append(time.perf_counter() - start)
-        runs.append(seconds)
-    warm = [latency_summary(s) for s in runs[1:]]
-    return {"first_run": latency_summary(runs[0]), "warm_passes": warm,
-            "warm": {k: statistics.median(p[k] for p in warm) for k in warm[0]}}
 
 
 def growth(url: str, keep: Path, scales: list[int], cache_dir: Path, passes: int,
@@ -328,8 +314,8 @@ def growth(url: str, keep: Path, scales: list[int], cache_dir: Path, passes: int
             point: dict[str, Any] = {
                 "documents": stats.documents, "bulk_s": round(bulk_s, 1),
                 "primary_store_mb": round(stats.size_bytes / 1e6, 1)}
-            point["opensearch"] = _time_queries(lambda q: ix.search(q, limit=10),
-                                                queries, passes)
+            point["opensearch"] = scale.time_passes(lambda q: ix.search(q, limit=10),
+                                                    queries, passes)[0]
             embedded = keep / f"vntc-{size}"
             if (embedded / "index").exists():
                 point["embedded"] = scale.run_worker("queries", "danvan", str(embedded),

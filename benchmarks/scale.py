@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,27 +114,36 @@ def worker_grow(index: Path, docs_path: Path, skip: int) -> dict[str, Any]:
             "load": [load, os.getloadavg()[0]]}
 
 
+def time_passes(search: Callable[[str], object], queries: list[str],
+                passes: int) -> tuple[dict[str, Any], list[float]]:
+    """The queries once (the first run), then ``passes`` warm passes: each summarised,
+    and the median of the passes' figures; with the last pass's seconds per query."""
+    runs = []
+    for _ in range(1 + passes):
+        times = []
+        for query in queries:
+            start = time.perf_counter()
+            search(query)
+            times.append(time.perf_counter() - start)
+        runs.append(times)
+    warm = [latency_summary(times) for times in runs[1:]]
+    return {
+        "first_run": latency_summary(runs[0]),
+        "warm_passes": warm,
+        "warm": {key: statistics.median(p[key] for p in warm) for key in warm[0]},
+    }, runs[-1]
+
+
 def worker_queries(engine_name: str, index_dir: Path, query_path: Path,
                    passes: int) -> dict[str, Any]:
     engine = engines.make(engine_name, index_dir)
     engine.open()
     queries = [q["query"] for q in read_jsonl(query_path)]
     load = os.getloadavg()[0]
-    runs = []
-    for _ in range(1 + passes):
-        times = []
-        for query in queries:
-            start = time.perf_counter()
-            engine.search(query, speed.TOP_K)
-            times.append(time.perf_counter() - start)
-        runs.append(times)
-    warm = [latency_summary(times) for times in runs[1:]]
-    last = runs[-1]
+    timed, last = time_passes(lambda q: engine.search(q, speed.TOP_K), queries, passes)
     slowest = sorted(zip(last, queries, strict=True), reverse=True)[:5]
     return {
-        "first_run": latency_summary(runs[0]),
-        "warm_passes": warm,
-        "warm": {key: statistics.median(p[key] for p in warm) for key in warm[0]},
+        **timed,
         "slowest": [{"ms": t * 1000, "query": q[:80]} for t, q in slowest],
         "rss_mb": peak_rss_mb(),
         "load": [load, os.getloadavg()[0]],

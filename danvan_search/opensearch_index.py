@@ -203,7 +203,6 @@ class OpenSearchIndex:
         self._client: OpenSearch | None = client
         self._settings: dict[str, int] = {}
         self._pool: ThreadPoolExecutor | None = None
-        self._pool_size = 0
 
     # --- opening ---------------------------------------------------------------------
 
@@ -301,12 +300,10 @@ class OpenSearchIndex:
             self._client = None
 
     def _shard_pool(self, shards: int) -> ThreadPoolExecutor:
-        """Threads that send one request per shard at once (the client is thread-safe)."""
-        if self._pool is None or self._pool_size < shards:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True)
+        """Threads that send one request per shard at once (the client is thread-safe;
+        an index's shard count never changes)."""
+        if self._pool is None:
             self._pool = ThreadPoolExecutor(shards, thread_name_prefix="danvan-shard")
-            self._pool_size = shards
         return self._pool
 
     def __enter__(self) -> OpenSearchIndex:
