@@ -342,7 +342,7 @@ class _Segment:
             self.live[:] = False
             self.live[np.fromiter(self.reader.all_doc_ids(), dtype=np.int64)] = True
         self._lengths: dict[str, np.ndarray] = {}
-        self._terms: OrderedDict[tuple[str, bytes], _Postings | None] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
         self._cached = 0
         self._marked: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._marked_cached = 0
@@ -373,6 +373,17 @@ class _Segment:
         return lengths
 
     def postings(self, field: str, text: str, weighting: BM25F) -> _Postings | None:
+        # Kept by the text as queries have it: a query reads a few hundred terms, most
+        # of them kept, and looking the field up in the schema and encoding the text
+        # again took more time than the lookup itself.
+        key = (field, text)
+        try:
+            postings = self._terms[key]
+        except KeyError:
+            pass
+        else:
+            self._terms.move_to_end(key)
+            return postings
         if field not in self.reader.schema:
             return None
         schema_field = self.reader.schema[field]
@@ -380,12 +391,8 @@ class _Segment:
             btext = schema_field.to_bytes(text)
         except ValueError:
             return None
-        key = (field, btext)
-        if key in self._terms:
-            self._terms.move_to_end(key)
-            return self._terms[key]
         postings = None
-        if key in self.reader:
+        if (field, btext) in self.reader:
             if not schema_field.scorable:
                 raise Unsupported(f"{field} is not scorable")
             arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
@@ -615,6 +622,11 @@ class _Evaluation:
             result = self._phrase(q, deferred)
         elif isinstance(q, wq.Require):
             required = self._documents_with(q.b.fieldname, q.b.text)
+            if not len(required):
+                # Nothing to look for: the folded stream's clauses require a document
+                # written without accents, and most collections have few or none. Their
+                # postings, the largest of all, are then neither decoded nor cached.
+                return _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
             if isinstance(q.a, wq.And) and len(q.a.subqueries) > 1:
                 # (The adjacency bonus: two syllables' scores where their pair is.) The
                 # required term's few documents are looked up in each part, rather than
@@ -624,7 +636,7 @@ class _Evaluation:
                     return self._boosted(q.a, _sparse_and(parts, within=required))
             found = self._eval(q.a, deferred)
             if isinstance(found, _Sparse):
-                keep = _members(found.ids, required)
+                keep = _positions_of_members(found.ids, required)
                 result = _Sparse(found.ids[keep], found.scores[keep])
             else:
                 allowed = np.zeros(self.segment.size, dtype=bool)
@@ -648,7 +660,9 @@ class _Evaluation:
 
     @staticmethod
     def _boosted(q: wq.Query, result: _Result) -> _Result:
-        if q.boost != 1.0 and not _boost_ignored(q):
+        if q.boost == 1.0:
+            return result
+        if not _boost_ignored(q):
             if isinstance(result, _Sparse):
                 result = _Sparse(result.ids, result.scores * q.boost)
             else:
@@ -763,6 +777,19 @@ def _members(ids: np.ndarray, of: np.ndarray) -> np.ndarray:
     at = np.searchsorted(of, ids)
     at[at == len(of)] = 0
     return of[at] == ids
+
+
+def _positions_of_members(ids: np.ndarray, of: np.ndarray) -> np.ndarray:
+    """Where in ``ids`` the members of ``of`` are (both sorted, distinct), in order; at
+    the cost of the shorter side's binary searches in the longer. (A folded word's
+    documents, thousands, are restricted to those written without accents, often a
+    handful: looking each of those up is what costs little.)"""
+    if len(ids) <= len(of):
+        return np.flatnonzero(_members(ids, of))
+    at = np.searchsorted(ids, of)
+    inside = at < len(ids)
+    at = at[inside]
+    return at[ids[at] == of[inside]]
 
 
 def _sparse_and(parts: list[_Sparse], within: np.ndarray | None = None) -> _Sparse:

@@ -78,32 +78,62 @@ def find_highlights(text: str, runs: Sequence[MatchRun]) -> list[Span]:
     and only where it has none of those, wherever it matched through folding. Works on
     NFD input and either tone style: offsets always refer to ``text``.
     """
-    # A run without syllables (a quoted "." has none) would match the empty string
-    # everywhere: it highlights nothing.
-    keys = tuple(sorted({key for key in (_key(run.syllables) for run in runs) if key}))
-    if not text or not keys:
+    words = _query_words(tuple(runs))
+    if not text or not words.keys:
         return []
     cleaned, offsets = clean_text(text)
     folded = _fold_in_place(cleaned)  # one character per character: offsets carry over
+    # Lowercased before the scan rather than scanned ignoring case, which is three times
+    # slower. Folded, every character lowercases to one (İ, the one that lowercases to
+    # two, folds to I): offsets still carry over.
+    lowered = folded.lower()
     # One scan for all the words, on the folded text; exactness is checked per match.
     by_key: dict[str, list[Span]] = {}
-    for match in _pattern(keys).finditer(folded):
-        # The text matched is folded already: its key is its lowercase words.
-        by_key.setdefault(" ".join(match.group().lower().split()), []).append(match.span())
-    exact_forms: dict[str, set[str]] = {}
-    for run in runs:
-        forms = exact_forms.setdefault(_key(run.syllables), set())
-        forms.add(" ".join(run.syllables) if run.accented else "")  # "": any form will do
+    for match in _pattern(words.keys).finditer(lowered):
+        by_key.setdefault(match.group(), []).append(match.span())
     spans: list[Span] = []
-    for key, found in by_key.items():
-        forms = exact_forms.get(key, {""})
-        if "" not in forms:
-            exact = [(s, e) for s, e in found if _exact(cleaned[s:e]) in forms]
+    for matched, found in by_key.items():
+        # The text matched is folded already: its key is its lowercase words.
+        forms = words.exact_forms.get(" ".join(matched.lower().split()))
+        if forms:
+            written: dict[str, bool] = {}  # a word is mostly written the same way
+            exact = []
+            for start, end in found:
+                surface = cleaned[start:end]
+                if surface not in written:
+                    written[surface] = _exact(surface) in forms
+                if written[surface]:
+                    exact.append((start, end))
             found = exact or found
         spans.extend(found)
     if offsets is not None:
         spans = [map_span(offsets, s, e, text) for s, e in spans]
     return _merge(spans)
+
+
+@dataclass(frozen=True)
+class _QueryWords:
+    keys: tuple[str, ...]  # each run's folded lowercase syllables, sorted
+    # The accented forms a key must have to count as exact; a key typed once without
+    # accents, or never with them, is absent: any form will do.
+    exact_forms: dict[str, frozenset[str]]
+
+
+@lru_cache(maxsize=64)
+def _query_words(runs: tuple[MatchRun, ...]) -> _QueryWords:
+    """What :func:`find_highlights` looks for, worked out once per query rather than
+    once per hit (every hit of a query has the same runs)."""
+    forms: dict[str, set[str]] = {}
+    for run in runs:
+        # A run without syllables (a quoted "." has none) would match the empty string
+        # everywhere: it highlights nothing.
+        key = _key(run.syllables)
+        if key:
+            forms.setdefault(key, set()).add(" ".join(run.syllables) if run.accented else "")
+    return _QueryWords(
+        tuple(sorted(forms)),
+        {key: frozenset(found) for key, found in forms.items() if "" not in found},
+    )
 
 
 def _fold_in_place(text: str) -> str:
@@ -143,7 +173,10 @@ def _exact(words: str) -> str:
 def _pattern(keys: tuple[str, ...]) -> re.Pattern[str]:
     # Longest first, so a compound is found whole rather than as its first word.
     bodies = [r"\s+".join(map(re.escape, key.split())) for key in sorted(keys, key=len)[::-1]]
-    return re.compile(r"(?<!\w)(?:" + "|".join(bodies) + r")(?!\w)", re.IGNORECASE)
+    # The lookahead on the keys' first letters lets the regex engine skip, in C, every
+    # place no key can start: the scan takes half the time it takes without it.
+    first = "(?=[" + "".join(re.escape(c) for c in sorted({key[0] for key in keys})) + "])"
+    return re.compile(first + r"(?<!\w)(?:" + "|".join(bodies) + r")(?!\w)")
 
 
 def _merge(spans: list[Span]) -> list[Span]:

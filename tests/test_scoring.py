@@ -54,6 +54,9 @@ def sentences_index_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with SearchIndex.create(path) as ix:
         ix.index_documents(docs, procs=2)
         ix.add([{"id": f"s{i}", "body": SENTENCES[i] + " Dân vận khéo."} for i in range(0, 60, 7)])
+        # A few documents written without accents, in one segment only: the folded
+        # stream of an accented query counts where they are, and nowhere else.
+        ix.add([{"id": f"u{i}", "body": fold(SENTENCES[i])} for i in range(1, 60, 12)])
         ix.delete([f"p{i}" for i in range(3, 90, 11)])
     return path
 
@@ -71,6 +74,22 @@ def test_the_fixture_has_what_the_scorer_must_handle(sentences_index: SearchInde
         assert len(segments) >= 2
         assert any(r.has_deletions() for r in segments)
         assert searcher.doc_frequency("body_f", "dan") > 2 * 128  # several posting blocks
+        plain = [r.doc_frequency("plain", "1") for r in segments]
+        # (a few seed sentences have no accents either)
+        assert 5 in plain and 0 in plain
+
+
+@given(
+    ids=st.sets(st.integers(0, 300), max_size=60),
+    of=st.sets(st.integers(0, 300), max_size=60),
+)
+def test_members_are_found_from_either_side(ids: set[int], of: set[int]) -> None:
+    import numpy as np
+
+    ids_array = np.array(sorted(ids), dtype=np.int32)
+    of_array = np.array(sorted(of), dtype=np.int32)
+    expected = np.flatnonzero(np.isin(ids_array, of_array))
+    assert scoring._positions_of_members(ids_array, of_array).tolist() == expected.tolist()
 
 
 def test_a_pair_term_is_where_the_phrase_of_its_two_syllables_is(

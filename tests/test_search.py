@@ -271,6 +271,27 @@ def test_highlights_on_decomposed_text(empty_index: SearchIndex):
     assert [unicodedata.normalize("NFC", body[s:e]) for s, e in hit.highlights] == ["Tỉnh uỷ"]
 
 
+def test_highlights_match_any_case():
+    from danvan_search.snippets import MatchRun, find_highlights
+
+    text = "İzmir: Ban DÂN VẬN họp; dân vân, Dân vận."
+    runs = [MatchRun(("dân", "vận"), accented=True)]
+    assert [text[s:e] for s, e in find_highlights(text, runs)] == ["DÂN VẬN", "Dân vận"]
+    folded = [MatchRun(("dan", "van"), accented=False)]
+    assert [text[s:e] for s, e in find_highlights(text, folded)] == [
+        "DÂN VẬN", "dân vân", "Dân vận"]
+
+
+def test_every_character_folded_lowercases_to_one():
+    # Highlighting matches on the folded text lowercased, with the offsets of the text.
+    from danvan_search.snippets import _fold_in_place
+
+    everything = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    folded = _fold_in_place(everything)
+    assert len(folded.lower()) == len(folded) == len(everything)
+    assert "İ".lower() != "i" and _fold_in_place("İ").lower() == "i"
+
+
 def test_searching_does_not_load_the_segmenter(seeds_index_path):
     # Queries are split against the index's own words: a one-off search (the CLI) does
     # not pay for importing underthesea and loading its model.
