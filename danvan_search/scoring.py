@@ -345,6 +345,7 @@ class _Segment:
         self._terms: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
         self._cached = 0
         self._marked: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._within: OrderedDict[tuple[str, str, bytes], _Sparse] = OrderedDict()
         self._marked_cached = 0
 
     def documents_with(self, field: str, text: str) -> np.ndarray:
@@ -400,20 +401,97 @@ class _Segment:
                 postings = _Postings.of_arrays(*arrays)
             else:
                 postings = _Postings(self.reader.postings(field, btext), schema_field.format)
-            tf = postings.scores
-            idf = self.parent.idf(field, btext)
-            avgfl = self.average_length(field)
-            b = weighting._field_B.get(field, weighting.B)
-            k1 = weighting.K1
-            fl = self.lengths(field)[postings.ids]
-            # Whoosh's bm25(), operation for operation, so scores agree to the last bit.
-            postings.scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+            postings.scores = self._bm25(field, btext, postings.ids, postings.scores, weighting)
             self._cached += len(postings.ids)
         self._terms[key] = postings
         while self._cached > self.budget and len(self._terms) > 1:
             _, old = self._terms.popitem(last=False)
             self._cached -= len(old.ids) if old is not None else 0
         return postings
+
+
+    def postings_within(
+        self, field: str, text: str, weighting: BM25F, docs: np.ndarray
+    ) -> _Sparse:
+        """A term's scores in ``docs`` alone (a few documents, sorted), without decoding
+        its whole postings when they are not kept already (nor keeping them after)."""
+        postings = self._terms.get((field, text), _NOT_KEPT)
+        if postings is not _NOT_KEPT:
+            self._terms.move_to_end((field, text))
+            if postings is None:
+                return _nothing()
+            at = _positions_of_members(postings.ids, docs)
+            return _Sparse(postings.ids[at], postings.scores[at])
+        key = (field, text, docs.tobytes())
+        known = self._within.get(key)
+        if known is not None:
+            self._within.move_to_end(key)
+            return known
+        known = self._read_within(field, text, weighting, docs)
+        self._within[key] = known
+        if len(self._within) > _KEPT_WITHIN:
+            self._within.popitem(last=False)
+        return known
+
+    def _read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
+        schema = self.reader.schema
+        if field not in schema:
+            return _nothing()
+        try:
+            btext = schema[field].to_bytes(text)
+        except ValueError:
+            return _nothing()
+        if (field, btext) not in self.reader:
+            return _nothing()
+        if not schema[field].scorable:
+            raise Unsupported(f"{field} is not scorable")
+        arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
+        if arrays is not None:  # arrays already: no decoding to spare
+            all_ids, freqs = arrays
+            at = _positions_of_members(all_ids, docs)
+            ids, tf = all_ids[at].astype(np.int32), freqs[at].astype(np.float64)
+        else:
+            matcher = self.reader.postings(field, btext)
+            if isinstance(matcher, FilterMatcher):  # deletions: the segment's live mask
+                matcher = matcher.child
+            found, weights = [], []
+            for doc in docs.tolist():  # each skip reads only the block the document is in
+                if not matcher.is_active():
+                    break
+                matcher.skip_to(doc)
+                if matcher.is_active() and matcher.id() == doc:
+                    found.append(doc)
+                    weights.append(matcher.weight())
+            ids = np.array(found, dtype=np.int32)
+            tf = np.array(weights, dtype=np.float64)
+        return _Sparse(ids, self._bm25(field, btext, ids, tf, weighting))
+
+    def _bm25(self, field: str, btext: bytes, ids: np.ndarray, tf: np.ndarray,
+              weighting: BM25F) -> np.ndarray:
+        idf = self.parent.idf(field, btext)
+        avgfl = self.average_length(field)
+        b = weighting._field_B.get(field, weighting.B)
+        k1 = weighting.K1
+        fl = self.lengths(field)[ids]
+        # Whoosh's bm25(), operation for operation, so scores agree to the last bit (each
+        # document's alike, whether the term's postings are scored whole or in part).
+        return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
+
+
+#: Scores of terms in a few documents kept by each segment (:meth:`_Segment.postings_within`).
+_KEPT_WITHIN = 50_000
+
+#: A clause required to be in at most this many documents of a segment (the documents
+#: written without accents, for the folded stream of an accented query) is evaluated in
+#: those alone: each of its terms' postings is then read where those documents are, in
+#: a block each, rather than decoded whole and kept.
+FEW_DOCUMENTS = 64
+
+_NOT_KEPT: Any = object()
+
+
+def _nothing() -> _Sparse:
+    return _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
 
 
 class _Scored:
@@ -623,10 +701,14 @@ class _Evaluation:
         elif isinstance(q, wq.Require):
             required = self._documents_with(q.b.fieldname, q.b.text)
             if not len(required):
-                # Nothing to look for: the folded stream's clauses require a document
-                # written without accents, and most collections have few or none. Their
-                # postings, the largest of all, are then neither decoded nor cached.
-                return _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
+                return _nothing()
+            if len(required) <= FEW_DOCUMENTS:
+                # The folded stream of an accented query counts only in documents written
+                # without accents, few in most collections: its postings, the largest of
+                # all, are then read only where those are.
+                within = self._within(q.a, required)
+                if within is not None:
+                    return within
             if isinstance(q.a, wq.And) and len(q.a.subqueries) > 1:
                 # (The adjacency bonus: two syllables' scores where their pair is.) The
                 # required term's few documents are looked up in each part, rather than
@@ -657,6 +739,29 @@ class _Evaluation:
         else:
             result = self._or(q, deferred)
         return self._boosted(q, result)
+
+    def _within(self, q: wq.Query, docs: np.ndarray) -> _Sparse | None:
+        """``q``'s scores in ``docs`` alone (a few documents, sorted), the same as its
+        full evaluation there; None for a kind of clause evaluated in full only."""
+        result: _Sparse | None
+        if isinstance(q, wq.Term):
+            result = self.segment.postings_within(q.fieldname, q.text, self.weighting, docs)
+        elif isinstance(q, wq.Require) and isinstance(q.b, wq.Term):
+            field, text = q.b.fieldname, q.b.text
+            schema = self.segment.reader.schema
+            if field in schema and schema[field].scorable:
+                where = self.segment.postings_within(field, text, self.weighting, docs).ids
+            else:
+                where = docs[_positions_of_members(docs, self.segment.documents_with(field, text))]
+            return self._within(q.a, where) if len(where) else _nothing()
+        elif isinstance(q, wq.And) and q.subqueries:
+            parts = [self._within(sub, docs) for sub in q.subqueries]
+            if any(part is None for part in parts):
+                return None
+            result = _sparse_and(parts)  # type: ignore[arg-type]
+        else:
+            return None
+        return self._boosted(q, result)  # type: ignore[return-value]
 
     @staticmethod
     def _boosted(q: wq.Query, result: _Result) -> _Result:
