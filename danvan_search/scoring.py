@@ -21,6 +21,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -36,7 +37,7 @@ from whoosh.util.numeric import byte_to_length
 from .pairstore import pair_postings
 from .query import UnionOr
 from .readers import DEFAULT_CACHED_POSTINGS
-from .schema import PAIR_FIELD_NAMES
+from .schema import PAIR_FIELD_NAMES, PAIR_FIELDS, STREAM_FIELDS, TEXT_FIELDS
 from .storage import DamagedDataError
 
 # Whoosh stores field lengths as one byte each, on a log scale.
@@ -408,7 +409,6 @@ class _Segment:
             _, old = self._terms.popitem(last=False)
             self._cached -= len(old.ids) if old is not None else 0
         return postings
-
 
     def postings_within(
         self, field: str, text: str, weighting: BM25F, docs: np.ndarray
@@ -845,7 +845,7 @@ class _Evaluation:
         sum of the words' scores (times the phrase's boost, applied by the caller)."""
         if q.slop != 1:
             raise Unsupported("phrases with slop are left to Whoosh")
-        nothing = _Sparse(np.zeros(0, dtype=np.int32), np.zeros(0))
+        nothing = _nothing()
         words = [self.segment.postings(q.fieldname, w, self.weighting) for w in q.words]
         if not words or any(p is None for p in words):
             return nothing
@@ -853,8 +853,22 @@ class _Evaluation:
         docs = min((p.ids for p in present), key=len)
         for postings in present:
             docs = docs[_members(docs, postings.ids)]
+        # Where each two neighbouring syllables are is the pair field's term: no document
+        # without all of them has the phrase, and a two-syllable phrase is exactly where
+        # its pair is. (A common phrase, "thanh pho" for TP, is in a third of the
+        # documents: checking positions in each took half a second at 80,000 articles.)
+        pair_field = _PAIR_FIELD_OF.get(q.fieldname)
+        by_pairs = pair_field is not None and not any(" " in word for word in q.words)
+        if by_pairs:
+            for left, right in pairwise(q.words):
+                pair = self.segment.postings(pair_field, f"{left} {right}", self.weighting)
+                if pair is None:
+                    return nothing
+                docs = docs[_members(docs, pair.ids)]
         indexes = [np.searchsorted(p.ids, docs) for p in present]
         scores = _sum(p.scores[ix] for p, ix in zip(present, indexes, strict=True))
+        if by_pairs and len(q.words) == 2:
+            return _Sparse(docs, scores)  # exact in every pass: nothing to defer
         if deferred:
             self.deferred_seen += 1
             if self.mode == _LOWER:
@@ -872,6 +886,14 @@ class _Evaluation:
             count=len(docs),
         )
         return _Sparse(docs[found], scores[found])
+
+
+#: The pair field of each stream field (:data:`~danvan_search.schema.PAIR_FIELDS`).
+_PAIR_FIELD_OF = {
+    stream: pair
+    for name in TEXT_FIELDS
+    for stream, pair in zip(STREAM_FIELDS[name], PAIR_FIELDS[name], strict=True)
+}
 
 
 def _members(ids: np.ndarray, of: np.ndarray) -> np.ndarray:

@@ -116,6 +116,26 @@ def test_a_pair_term_is_where_the_phrase_of_its_two_syllables_is(
     assert checked >= 16  # most of the pairs are in the text
 
 
+def test_a_two_syllable_phrase_reads_no_positions(
+    sentences_index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where two syllables stand together is their pair's term: a phrase of two reads
+    the pair field, never positions, and finds what Whoosh's positions find."""
+    with sentences_index._readings.borrow() as reading:
+        expected = {h.docnum for h in reading.searcher.search(
+            wq.Phrase("body_f", ["dan", "van"]), limit=None)}
+
+    def no_positions(*args: object) -> None:
+        raise AssertionError("positions read")
+
+    monkeypatch.setattr(scoring._Postings, "positions", no_positions)
+    with sentences_index._readings.borrow() as reading:
+        ranked = reading.scorer().top(wq.Phrase("body_f", ["dan", "van"]), 1000)
+        assert set(ranked.docnums) == expected and len(expected) > 100
+        with pytest.raises(AssertionError, match="positions read"):  # three: positions
+            reading.scorer().top(wq.Phrase("body_f", ["cong", "tac", "dan"]), 10)
+
+
 QUERIES = [
     "công tác dân vận",
     "cong tac dan van",
