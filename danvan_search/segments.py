@@ -58,7 +58,7 @@ MERGE_FLOOR = 1000
 MERGE_DELETED_SHARE = 0.3
 #: An index of at least this many documents in at least this many segments answers
 #: markedly faster merged into one (``optimize``): 80,000 articles in 8 segments took
-#: 2.5 times as long as merged (benchmarks/RESULTS.md). Smaller indexes gain little.
+#: 1.9 times as long as merged (benchmarks/RESULTS.md). Smaller indexes gain little.
 ADVISE_MERGE_DOCUMENTS = 20_000
 ADVISE_MERGE_SEGMENTS = 4
 
