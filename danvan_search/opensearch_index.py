@@ -76,6 +76,16 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.5, 30.0
 RETRYABLE = frozenset({429, 502, 503, 504})
 #: Seconds a request may take before it is tried on another node.
 REQUEST_TIMEOUT = 60
+#: How long a bulk request's items wait on the cluster for a shard that is not active
+#: (a node has just left, a master is being elected) before they come back as
+#: unavailable (503) and are sent again. Below REQUEST_TIMEOUT: otherwise a live node,
+#: waiting for the cluster (OpenSearch waits a minute by default), timed out on the
+#: client and was set aside as if it were down.
+BULK_WAIT = "20s"
+#: Seconds a node that failed is set aside before it is tried again (doubled at each
+#: failure in a row). The client's default, a minute, left a 2-3 node cluster without
+#: a node it could reach for minutes after one stopped.
+DEAD_NODE_PAUSE = 5
 #: OpenSearch's ``index.max_result_window`` unless an index sets its own.
 DEFAULT_RESULT_WINDOW = 10_000
 #: How long a point in time of a deep page is kept between two of its requests.
@@ -139,6 +149,7 @@ def _client(location: Location) -> OpenSearch:
         max_retries=len(location.hosts) + 1,
         retry_on_timeout=True,
         retry_on_status=(502, 503, 504),
+        dead_timeout=DEAD_NODE_PAUSE,
     )
 
 
@@ -919,7 +930,10 @@ def _send_bulk(ix: OpenSearchIndex, actions: list[dict[str, Any]],
                 lines.append(payloads[i][0])
         body = "\n".join(lines) + "\n"
         try:
-            answer = ix.client.bulk(body=body.encode("utf-8"))
+            # (The client reads ``timeout`` as its own request timeout unless given a
+            # ``request_timeout``: with both, ``timeout`` goes to the cluster.)
+            answer = ix.client.bulk(body=body.encode("utf-8"), timeout=BULK_WAIT,
+                                    request_timeout=REQUEST_TIMEOUT)
         except (ClientConnectionError, ConnectionTimeout) as error:
             reason = f"{type(error).__name__}: {error}"
             continue  # nothing is known of this request: send it all again

@@ -102,6 +102,53 @@ def test_a_node_stopped_during_a_bulk_load_and_searches(opensearch_cluster: Any)
         assert ix.get("doc-01199").body == documents[-1]["body"]
 
 
+def test_bulk_items_wait_on_the_cluster_less_than_the_client_waits_for_a_node() -> None:
+    """A node waiting for a shard that moves must answer before the client gives up on
+    it: the bulk request asks the cluster to wait 20 s at most (items then come back as
+    503 and are sent again), the client waits 60 s, and a node that failed is set aside
+    5 s, not a minute. Checked on what a loopback server receives."""
+    pytest.importorskip("opensearchpy")
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from types import SimpleNamespace
+
+    from danvan_search import opensearch_index as osi
+
+    received: list[str] = []
+
+    class Bulk(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.path)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            tries = len(received)
+            item = {"index": {"_id": "a", "status": 503 if tries == 1 else 201,
+                              "result": "created"}}
+            answer = json.dumps({"errors": tries == 1, "items": [item]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Bulk)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        location = osi.Location.parse(f"opensearch://127.0.0.1:{port},127.0.0.1:{port}/x")
+        client = osi._client(location)
+        assert client.transport.connection_pool.dead_timeout == osi.DEAD_NODE_PAUSE == 5
+        index = SimpleNamespace(client=client, location=location)
+        answers = osi._send_bulk(index, [{"index": {"_index": "x", "_id": "a"}}],  # type: ignore[arg-type]
+                                 [('{"body": "b"}', "a")])
+    finally:
+        server.shutdown()
+    assert [status for status, _ in answers] == [201]  # the 503 was sent again
+    assert received == ["/_bulk?timeout=20s"] * 2
+
+
 def test_dask_indexes_the_documents_one_process_indexes(opensearch_cluster: Any) -> None:
     documents = [*_documents(300), ("bad.jsonl:7", ValueError("not JSON"))]
     single = cluster_location(opensearch_cluster, "single")
