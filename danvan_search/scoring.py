@@ -386,22 +386,15 @@ class _Segment:
         else:
             self._terms.move_to_end(key)
             return postings
-        if field not in self.reader.schema:
-            return None
-        schema_field = self.reader.schema[field]
-        try:
-            btext = schema_field.to_bytes(text)
-        except ValueError:
-            return None
+        btext = self._held_term(field, text)
         postings = None
-        if (field, btext) in self.reader:
-            if not schema_field.scorable:
-                raise Unsupported(f"{field} is not scorable")
+        if btext is not None:
             arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
             if arrays is not None:
                 postings = _Postings.of_arrays(*arrays)
             else:
-                postings = _Postings(self.reader.postings(field, btext), schema_field.format)
+                postings = _Postings(self.reader.postings(field, btext),
+                                     self.reader.schema[field].format)
             postings.scores = self._bm25(field, btext, postings.ids, postings.scores, weighting)
             self._cached += len(postings.ids)
         self._terms[key] = postings
@@ -434,17 +427,9 @@ class _Segment:
         return known
 
     def _read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
-        schema = self.reader.schema
-        if field not in schema:
+        btext = self._held_term(field, text)
+        if btext is None:
             return _nothing()
-        try:
-            btext = schema[field].to_bytes(text)
-        except ValueError:
-            return _nothing()
-        if (field, btext) not in self.reader:
-            return _nothing()
-        if not schema[field].scorable:
-            raise Unsupported(f"{field} is not scorable")
         arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
         if arrays is not None:  # arrays already: no decoding to spare
             all_ids, freqs = arrays
@@ -465,6 +450,22 @@ class _Segment:
             ids = np.array(found, dtype=np.int32)
             tf = np.array(weights, dtype=np.float64)
         return _Sparse(ids, self._bm25(field, btext, ids, tf, weighting))
+
+    def _held_term(self, field: str, text: str) -> bytes | None:
+        """The term as the segment keys it, if the segment holds it (None if not);
+        :class:`Unsupported` for a term of a field that is not scored."""
+        schema = self.reader.schema
+        if field not in schema:
+            return None
+        try:
+            btext = schema[field].to_bytes(text)
+        except ValueError:
+            return None
+        if (field, btext) not in self.reader:
+            return None
+        if not schema[field].scorable:
+            raise Unsupported(f"{field} is not scorable")
+        return btext
 
     def _bm25(self, field: str, btext: bytes, ids: np.ndarray, tf: np.ndarray,
               weighting: BM25F) -> np.ndarray:
@@ -747,12 +748,7 @@ class _Evaluation:
         if isinstance(q, wq.Term):
             result = self.segment.postings_within(q.fieldname, q.text, self.weighting, docs)
         elif isinstance(q, wq.Require) and isinstance(q.b, wq.Term):
-            field, text = q.b.fieldname, q.b.text
-            schema = self.segment.reader.schema
-            if field in schema and schema[field].scorable:
-                where = self.segment.postings_within(field, text, self.weighting, docs).ids
-            else:
-                where = docs[_positions_of_members(docs, self.segment.documents_with(field, text))]
+            where = self._documents_with(q.b.fieldname, q.b.text, within=docs)
             return self._within(q.a, where) if len(where) else _nothing()
         elif isinstance(q, wq.And) and q.subqueries:
             parts = [self._within(sub, docs) for sub in q.subqueries]
@@ -825,14 +821,20 @@ class _Evaluation:
         result.scores[~result.matched] = 0.0
         return result
 
-    def _documents_with(self, field: str, text: str) -> np.ndarray:
-        """Documents holding a term a ``Require`` asks for. A scored field's term (a pair
-        of syllables) comes from the postings the pair's own score reads too, so it is
-        decoded once; a marker (not scored) is read on its own."""
-        if field in self.segment.reader.schema and self.segment.reader.schema[field].scorable:
+    def _documents_with(self, field: str, text: str,
+                        within: np.ndarray | None = None) -> np.ndarray:
+        """Documents holding a term a ``Require`` asks for (among ``within`` only, if
+        given). A scored field's term (a pair of syllables) comes from the postings the
+        pair's own score reads too, so it is decoded once; a marker (not scored) is
+        read on its own."""
+        schema = self.segment.reader.schema
+        if field in schema and schema[field].scorable:
+            if within is not None:
+                return self.segment.postings_within(field, text, self.weighting, within).ids
             postings = self.segment.postings(field, text, self.weighting)
             return postings.ids if postings is not None else np.zeros(0, dtype=np.int32)
-        return self.segment.documents_with(field, text)
+        marked = self.segment.documents_with(field, text)
+        return marked if within is None else within[_positions_of_members(within, marked)]
 
     def _term(self, field: str, text: str) -> _Sparse:
         postings = self.segment.postings(field, text, self.weighting)

@@ -93,8 +93,8 @@ def find_highlights(text: str, runs: Sequence[MatchRun]) -> list[Span]:
         by_key.setdefault(match.group(), []).append(match.span())
     spans: list[Span] = []
     for matched, found in by_key.items():
-        # The text matched is folded already: its key is its lowercase words.
-        forms = words.exact_forms.get(" ".join(matched.lower().split()))
+        # The text matched is folded and lowercase already: its key is its words.
+        forms = words.exact_forms.get(" ".join(matched.split()))
         if forms:
             written: dict[str, bool] = {}  # a word is mostly written the same way
             exact = []
