@@ -4,10 +4,12 @@ index is whole once the node is back. Then Dask indexes what one process indexes
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -46,13 +48,20 @@ def _documents(count: int, start: int = 0) -> list[dict[str, Any]]:
 
 def test_a_node_stopped_during_a_bulk_load_and_searches(opensearch_cluster: Any) -> None:
     location = cluster_location(opensearch_cluster, "faults")
+    SearchIndex.create(location).close()  # 2 shards, each copied once
+    # Every copy started before the load. A copy still being built when the node holding
+    # the other stops cannot take its place: its shard waits for that node to come back,
+    # and writes to it fail after minutes of retries (right: tested on loopback below).
+    # Creating the index returns once each shard has one copy (the others start 0.4-1.9 s
+    # later on a busy 2-core machine), so the node could stop before they were built.
+    opensearch_cluster.wait_for("green", 3)
     documents = _documents(1200)
     written = threading.Semaphore(0)
     outcome: dict[str, Any] = {}
 
     def load() -> None:
         try:
-            with SearchIndex.create(location) as ix:  # 2 shards, 1 replica
+            with SearchIndex.open(location) as ix:
                 ix.batch_size = 50  # many requests: the node stops between some of them
                 outcome["report"] = ix.index_documents(documents, procs=1,
                                                        on_document=written.release)
@@ -102,13 +111,12 @@ def test_a_node_stopped_during_a_bulk_load_and_searches(opensearch_cluster: Any)
         assert ix.get("doc-01199").body == documents[-1]["body"]
 
 
-def test_bulk_items_wait_on_the_cluster_less_than_the_client_waits_for_a_node() -> None:
-    """A node waiting for a shard that moves must answer before the client gives up on
-    it: the bulk request asks the cluster to wait 20 s at most (items then come back as
-    503 and are sent again), the client waits 60 s, and a node that failed is set aside
-    5 s, not a minute. Checked on what a loopback server receives."""
+@contextlib.contextmanager
+def _bulk_server(status_of_try: Callable[[int], int]) -> Iterator[tuple[Any, list[str]]]:
+    """A loopback server answering bulk requests of one item ``a`` with the status
+    ``status_of_try(n)`` at the n-th try (from 1); yields an index object for
+    ``_send_bulk`` on it (two hosts, both the server) and the paths it received."""
     pytest.importorskip("opensearchpy")
-    import json
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from types import SimpleNamespace
 
@@ -120,10 +128,11 @@ def test_bulk_items_wait_on_the_cluster_less_than_the_client_waits_for_a_node() 
         def do_POST(self) -> None:
             received.append(self.path)
             self.rfile.read(int(self.headers["Content-Length"]))
-            tries = len(received)
-            item = {"index": {"_id": "a", "status": 503 if tries == 1 else 201,
-                              "result": "created"}}
-            answer = json.dumps({"errors": tries == 1, "items": [item]}).encode()
+            status = status_of_try(len(received))
+            item = {"index": {"_id": "a", "status": status, "result": "created"}}
+            if status >= 400:
+                item["index"]["error"] = {"reason": "primary shard is not active"}
+            answer = json.dumps({"errors": status >= 400, "items": [item]}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
@@ -138,15 +147,50 @@ def test_bulk_items_wait_on_the_cluster_less_than_the_client_waits_for_a_node() 
     try:
         port = server.server_address[1]
         location = osi.Location.parse(f"opensearch://127.0.0.1:{port},127.0.0.1:{port}/x")
-        client = osi._client(location)
-        assert client.transport.connection_pool.dead_timeout == osi.DEAD_NODE_PAUSE == 5
-        index = SimpleNamespace(client=client, location=location)
-        answers = osi._send_bulk(index, [{"index": {"_index": "x", "_id": "a"}}],  # type: ignore[arg-type]
-                                 [('{"body": "b"}', "a")])
+        yield SimpleNamespace(client=osi._client(location), location=location,
+                              path=str(location)), received
     finally:
         server.shutdown()
+        server.server_close()
+
+
+ONE_ACTION = [{"index": {"_index": "x", "_id": "a"}}]
+ONE_PAYLOAD = [('{"body": "b"}', "a")]
+
+
+def test_bulk_items_wait_on_the_cluster_less_than_the_client_waits_for_a_node() -> None:
+    """A node waiting for a shard that moves must answer before the client gives up on
+    it: the bulk request asks the cluster to wait 20 s at most (items then come back as
+    503 and are sent again), the client waits 60 s, and a node that failed is set aside
+    5 s, not a minute. Checked on what a loopback server receives."""
+    from danvan_search import opensearch_index as osi
+
+    with _bulk_server(lambda n: 503 if n == 1 else 201) as (index, received):
+        assert index.client.transport.connection_pool.dead_timeout == osi.DEAD_NODE_PAUSE == 5
+        answers = osi._send_bulk(index, ONE_ACTION, ONE_PAYLOAD)
     assert [status for status, _ in answers] == [201]  # the 503 was sent again
     assert received == ["/_bulk?timeout=20s"] * 2
+
+
+def test_a_shard_that_stays_unavailable_fails_the_write_after_the_last_try(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shard without a copy to take writes (its node gone with the only one) answers
+    503 at every try: after the last, the write fails with an error that says what to
+    do, instead of waiting for ever."""
+    from danvan_search import opensearch_index as osi
+    from danvan_search.errors import IndexWriteError
+
+    monkeypatch.setattr(osi, "BULK_TRIES", 3)
+    monkeypatch.setattr(osi, "FIRST_PAUSE", 0.01)
+    with _bulk_server(lambda n: 503) as (index, received), \
+            pytest.raises(IndexWriteError) as raised:
+        osi._send_bulk(index, ONE_ACTION, ONE_PAYLOAD)
+    assert len(received) == 3
+    assert str(raised.value) == (
+        f"1 document(s) could not be written to {index.path} after 3 tries (primary "
+        "shard is not active); those acknowledged are kept: when the cluster is healthy "
+        "again, run the same indexing again (unchanged documents are skipped)")
 
 
 def test_dask_indexes_the_documents_one_process_indexes(opensearch_cluster: Any) -> None:
