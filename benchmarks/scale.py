@@ -22,6 +22,9 @@ Then the growth exponent of p95 (and p50) over the points: the slope of log(late
 against log(documents), least squares.
 
     python benchmarks/scale.py --keep /path/outside/repo --scales 10k,20k,40k [--add 1000]
+
+``--rev REV`` measures danvan-search as committed at a revision (exported outside the
+repository), so the library can be edited while a long run goes on.
 """
 
 from __future__ import annotations
@@ -44,11 +47,14 @@ import engines
 import speed
 from common import (
     VNTC_CTXH,
+    danvan_origin,
     doc_bytes,
     latency_summary,
     peak_rss_mb,
     read_jsonl,
     slim,
+    use_revision,
+    working_tree,
     write_jsonl,
 )
 
@@ -144,6 +150,7 @@ def worker_queries(engine_name: str, index_dir: Path, query_path: Path,
     slowest = sorted(zip(last, queries, strict=True), reverse=True)[:5]
     return {
         **timed,
+        **({"library": danvan_origin()} if engine_name == "danvan" else {}),
         "slowest": [{"ms": t * 1000, "query": q[:80]} for t, q in slowest],
         "rss_mb": peak_rss_mb(),
         "load": [load, os.getloadavg()[0]],
@@ -313,10 +320,14 @@ def main() -> None:
     parser.add_argument("--optimize", action="store_true",
                         help="with --add: also time merging the copy into one segment")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
+    parser.add_argument("--rev", help="measure danvan-search as committed at this revision")
     args = parser.parse_args()
     scales = speed.parse_scales(args.scales) or []
+    measured = use_revision(args.rev)["source"] if args.rev else working_tree()
+    print(f"danvan-search: {measured}", flush=True)
     result = run(args.keep, scales, args.engines.split(","), args.passes, args.add,
                  args.optimize)
+    result["measured"] = measured
     print(markdown(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
