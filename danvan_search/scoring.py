@@ -8,6 +8,10 @@ query objects are evaluated with array operations over whole segments, to the sc
 Whoosh gives. Whoosh stays the index, the query language and the fallback: sorting by a
 column, facets and query types not handled here (:func:`supports`) go through it.
 
+An index of several segments is evaluated as one list of documents (each term's
+postings in every segment, one after the other), so a query's clauses cost their numpy
+calls once, however many segments commits have left.
+
 Phrases need positions, which are costly to read, so a phrase that only adds to the
 score (the optional side of an ``AndMaybe``) is checked only in documents that could
 still reach the top: its score is bounded first by the scores of its words.
@@ -326,24 +330,18 @@ def _length_bytes(reader: Any, field: str) -> np.ndarray:
     return lengths
 
 
-class _Segment:
-    """The arrays of one segment, read as queries need them."""
+class _Source:
+    """What a query is evaluated over (one segment, or all of them as one), with the
+    postings its queries read last kept: ``budget`` postings in all."""
 
-    def __init__(self, searcher: Searcher, offset: int, parent: Searcher,
-                 average_length: Callable[[str], float],
-                 budget: int = DEFAULT_CACHED_POSTINGS) -> None:
-        self.budget = budget  # postings kept, those of the terms used last
-        self.reader = searcher.reader()
-        self.parent = parent
-        self.average_length = average_length
-        self.offset = offset
-        self.size = self.reader.doc_count_all()
-        self.live = np.ones(self.size, dtype=bool)
-        if self.reader.has_deletions():
-            self.live[:] = False
-            self.live[np.fromiter(self.reader.all_doc_ids(), dtype=np.int64)] = True
-        self._lengths: dict[str, np.ndarray] = {}
-        self._terms: OrderedDict[tuple[str, str], _Postings | None] = OrderedDict()
+    size: int
+    live: np.ndarray
+    offset: int
+    schema: Any
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._terms: OrderedDict[tuple[str, str], _Postings | _Joined | None] = OrderedDict()
         self._cached = 0
         self._marked: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._within: OrderedDict[tuple[str, str, bytes], _Sparse] = OrderedDict()
@@ -357,24 +355,14 @@ class _Segment:
         if ids is not None:
             self._marked.move_to_end(key)
             return ids
-        btext = self.reader.schema[field].to_bytes(text) if field in self.reader.schema else b""
-        found = (field, btext) in self.reader if btext else False
-        postings = self.reader.postings(field, btext) if found else None
-        ids = np.unique(np.fromiter(postings.all_ids() if postings else (), dtype=np.int32))
-        self._marked[key] = ids
+        ids = self._marked[key] = self.read_marked(field, text)
         self._marked_cached += len(ids) + 1
         while self._marked_cached > self.budget and len(self._marked) > 1:
             _, old = self._marked.popitem(last=False)
             self._marked_cached -= len(old) + 1
         return ids
 
-    def lengths(self, field: str) -> np.ndarray:
-        lengths = self._lengths.get(field)
-        if lengths is None:
-            lengths = self._lengths[field] = _LENGTH_OF_BYTE[_length_bytes(self.reader, field)]
-        return lengths
-
-    def postings(self, field: str, text: str, weighting: BM25F) -> _Postings | None:
+    def postings(self, field: str, text: str, weighting: BM25F) -> _Postings | _Joined | None:
         # Kept by the text as queries have it: a query reads a few hundred terms, most
         # of them kept, and looking the field up in the schema and encoding the text
         # again took more time than the lookup itself.
@@ -386,18 +374,8 @@ class _Segment:
         else:
             self._terms.move_to_end(key)
             return postings
-        btext = self._held_term(field, text)
-        postings = None
-        if btext is not None:
-            arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
-            if arrays is not None:
-                postings = _Postings.of_arrays(*arrays)
-            else:
-                postings = _Postings(self.reader.postings(field, btext),
-                                     self.reader.schema[field].format)
-            postings.scores = self._bm25(field, btext, postings.ids, postings.scores, weighting)
-            self._cached += len(postings.ids)
-        self._terms[key] = postings
+        postings = self._terms[key] = self.read_postings(field, text, weighting)
+        self._cached += len(postings.ids) if postings is not None else 0
         while self._cached > self.budget and len(self._terms) > 1:
             _, old = self._terms.popitem(last=False)
             self._cached -= len(old.ids) if old is not None else 0
@@ -420,13 +398,65 @@ class _Segment:
         if known is not None:
             self._within.move_to_end(key)
             return known
-        known = self._read_within(field, text, weighting, docs)
-        self._within[key] = known
+        known = self._within[key] = self.read_within(field, text, weighting, docs)
         if len(self._within) > _KEPT_WITHIN:
             self._within.popitem(last=False)
         return known
 
-    def _read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
+    def read_marked(self, field: str, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def read_postings(self, field: str, text: str, weighting: BM25F) -> _Postings | _Joined | None:
+        raise NotImplementedError
+
+    def read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
+        raise NotImplementedError
+
+
+class _Segment(_Source):
+    """The arrays of one segment, read as queries need them."""
+
+    def __init__(self, searcher: Searcher, offset: int, parent: Searcher,
+                 average_length: Callable[[str], float],
+                 budget: int = DEFAULT_CACHED_POSTINGS) -> None:
+        super().__init__(budget)
+        self.reader = searcher.reader()
+        self.schema = self.reader.schema
+        self.parent = parent
+        self.average_length = average_length
+        self.offset = offset
+        self.size = self.reader.doc_count_all()
+        self.live = np.ones(self.size, dtype=bool)
+        if self.reader.has_deletions():
+            self.live[:] = False
+            self.live[np.fromiter(self.reader.all_doc_ids(), dtype=np.int64)] = True
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def read_marked(self, field: str, text: str) -> np.ndarray:
+        btext = self.schema[field].to_bytes(text) if field in self.schema else b""
+        found = (field, btext) in self.reader if btext else False
+        postings = self.reader.postings(field, btext) if found else None
+        return np.unique(np.fromiter(postings.all_ids() if postings else (), dtype=np.int32))
+
+    def lengths(self, field: str) -> np.ndarray:
+        lengths = self._lengths.get(field)
+        if lengths is None:
+            lengths = self._lengths[field] = _LENGTH_OF_BYTE[_length_bytes(self.reader, field)]
+        return lengths
+
+    def read_postings(self, field: str, text: str, weighting: BM25F) -> _Postings | None:
+        btext = self._held_term(field, text)
+        if btext is None:
+            return None
+        arrays = pair_postings(self.reader, field, btext) if field in PAIR_FIELD_NAMES else None
+        if arrays is not None:
+            postings = _Postings.of_arrays(*arrays)
+        else:
+            postings = _Postings(self.reader.postings(field, btext), self.schema[field].format)
+        postings.scores = self._bm25(field, btext, postings.ids, postings.scores, weighting)
+        return postings
+
+    def read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
         btext = self._held_term(field, text)
         if btext is None:
             return _nothing()
@@ -454,7 +484,7 @@ class _Segment:
     def _held_term(self, field: str, text: str) -> bytes | None:
         """The term as the segment keys it, if the segment holds it (None if not);
         :class:`Unsupported` for a term of a field that is not scored."""
-        schema = self.reader.schema
+        schema = self.schema
         if field not in schema:
             return None
         try:
@@ -479,10 +509,78 @@ class _Segment:
         return idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * fl / avgfl)))
 
 
-#: Scores of terms in a few documents kept by each segment (:meth:`_Segment.postings_within`).
+class _Segments(_Source):
+    """Every segment of a searcher as one: a term's postings are its postings in each
+    segment, one after the other, numbered as the searcher numbers documents.
+
+    A query is evaluated clause by clause, a few numpy calls each; evaluated segment
+    by segment, an index grown by commits (8 segments at 80,000 articles) paid those
+    calls 8 times, and took about twice as long as the same index merged into one
+    (benchmarks/RESULTS.md). The scores are the segments' own (each document's from
+    its segment's lengths, with the searcher's statistics), so they are the same.
+    """
+
+    def __init__(self, segments: list[_Segment], budget: int) -> None:
+        super().__init__(budget)
+        self.parts = segments
+        self.offset = 0
+        self.schema = segments[0].schema
+        self.size = sum(s.size for s in segments)
+        self.live = np.concatenate([s.live for s in segments])
+        self._bounds = np.asarray([s.offset for s in segments] + [self.size], dtype=np.int64)
+
+    def read_marked(self, field: str, text: str) -> np.ndarray:
+        return np.concatenate(
+            [s.read_marked(field, text) + s.offset for s in self.parts]).astype(np.int32)
+
+    def read_postings(self, field: str, text: str, weighting: BM25F) -> _Joined | None:
+        found = [(s.offset, p) for s in self.parts
+                 if (p := s.read_postings(field, text, weighting)) is not None]
+        return _Joined(found) if found else None
+
+    def read_within(self, field: str, text: str, weighting: BM25F, docs: np.ndarray) -> _Sparse:
+        cuts = np.searchsorted(docs, self._bounds)
+        ids, scores = [], []
+        for segment, start, end in zip(self.parts, cuts[:-1], cuts[1:], strict=True):
+            if start == end:
+                continue
+            part = segment.read_within(field, text, weighting, docs[start:end] - segment.offset)
+            ids.append(part.ids + segment.offset)
+            scores.append(part.scores)
+        if not ids:
+            return _nothing()
+        return _Sparse(np.concatenate(ids).astype(np.int32), np.concatenate(scores))
+
+
+class _Joined:
+    """A term's postings in several segments, as one list (:class:`_Segments`)."""
+
+    __slots__ = ("_parts", "_starts", "ids", "scores")
+
+    def __init__(self, parts: list[tuple[int, _Postings]]) -> None:
+        self._parts = [postings for _, postings in parts]
+        self._starts = np.cumsum([0, *(len(p.ids) for p in self._parts)])
+        self.ids = np.concatenate([p.ids + offset for offset, p in parts]).astype(np.int32)
+        self.scores = np.concatenate([p.scores for p in self._parts])
+
+    def positions(self, indexes: np.ndarray) -> list[Sequence[int]]:
+        """Positions of the term in the documents at ``indexes`` of :attr:`ids`."""
+        indexes = np.asarray(indexes, dtype=np.int64)
+        owners = np.searchsorted(self._starts, indexes, side="right") - 1
+        found: list[Sequence[int]] = [()] * len(indexes)
+        for owner in np.unique(owners).tolist():
+            at = np.flatnonzero(owners == owner)
+            local = indexes[at] - self._starts[owner]
+            for i, positions in zip(at.tolist(), self._parts[owner].positions(local),
+                                    strict=True):
+                found[i] = positions
+        return found
+
+
+#: Scores of terms in a few documents kept (:meth:`_Source.postings_within`).
 _KEPT_WITHIN = 50_000
 
-#: A clause required to be in at most this many documents of a segment (the documents
+#: A clause required to be in at most this many documents of the index (the documents
 #: written without accents, for the folded stream of an accented query) is evaluated in
 #: those alone: each of its terms' postings is then read where those documents are, in
 #: a block each, rather than decoded whole and kept.
@@ -542,11 +640,13 @@ class ArrayScorer:
         # would keep their postings, and the mapped files under them, open until the
         # garbage collector ran, past the closing of the index.
         self.average_length = _AverageLengths(searcher)
-        self.segments = [
+        segments = [
             _Segment(leaf, offset, searcher, self.average_length,
                      max(1, cached_postings * leaf.doc_count_all() // total))
             for leaf, offset in leaves
         ]
+        self.segments: list[_Source] = (
+            [_Segments(segments, cached_postings)] if len(segments) > 1 else list(segments))
 
     def top(
         self, query: wq.Query, limit: int, filter: wq.Query | None = None,
@@ -648,7 +748,7 @@ class ArrayScorer:
 class _Evaluation:
     """One query over one segment; remembers whether it met a deferred phrase."""
 
-    def __init__(self, segment: _Segment, weighting: BM25F) -> None:
+    def __init__(self, segment: _Source, weighting: BM25F) -> None:
         self.segment = segment
         self.weighting = weighting
         self.deferred_seen = 0  # deferred phrases met, over all passes
@@ -827,7 +927,7 @@ class _Evaluation:
         given). A scored field's term (a pair of syllables) comes from the postings the
         pair's own score reads too, so it is decoded once; a marker (not scored) is
         read on its own."""
-        schema = self.segment.reader.schema
+        schema = self.segment.schema
         if field in schema and schema[field].scorable:
             if within is not None:
                 return self.segment.postings_within(field, text, self.weighting, within).ids

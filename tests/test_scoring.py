@@ -252,6 +252,34 @@ def test_same_ranking_as_whoosh_for_any_words(
         _assert_same_ranking(ix, fold(text) if folded else text, limit, Filters.build())
 
 
+def test_phrases_are_checked_by_position_in_every_segment(tmp_path: Path) -> None:
+    """The segments are searched as one list of documents: a phrase's positions are
+    read from the segment each document is in, and only documents with the words in
+    order match, although the others hold each pair of them."""
+    with_phrase = "Hội nghị bàn về công tác dân vận của tỉnh."
+    scattered = "Công tác xã hội, sáng tác dân ca và dân vận khéo của tỉnh."
+    with SearchIndex.create(tmp_path / "ix") as ix:
+        for batch in range(3):
+            ix.add([{"id": f"{batch}-{i}", "body": with_phrase if i % 2 else scattered}
+                    for i in range(6)])
+        assert ix.stats().segments == 3
+        with ix._readings.borrow() as reading:
+            (joined,) = reading.scorer().segments
+            assert joined.size == 18
+        expected = sorted(f"{batch}-{i}" for batch in range(3) for i in (1, 3, 5))
+        assert sorted(h.id for h in ix.search('"công tác dân vận"', limit=50)) == expected
+        assert sorted(h.id for h in ix.search('"cong tac dan van"', limit=50)) == expected
+        quoted = ix.search('"công tác dân vận" của tỉnh', limit=18, exact=True)
+        assert quoted.total == 9 and sorted(h.id for h in quoted) == expected
+        # Unquoted, the words together only add to the score: checked in the documents
+        # that can reach the top (a pass of its own, by position too).
+        loose = ix.search("công tác dân vận của tỉnh", limit=9, exact=True)
+        assert loose.total == 18 and sorted(h.id for h in loose) == expected
+        for text in ('"công tác dân vận" của tỉnh', "công tác dân vận của tỉnh"):
+            for limit in (3, 9, 18):
+                _assert_same_ranking(ix, text, limit, Filters.build())
+
+
 def test_every_query_the_builder_makes_is_scored_over_arrays(
     sentences_index: SearchIndex,
 ) -> None:
@@ -329,26 +357,26 @@ def test_searches_the_scorer_cannot_rank_are_left_to_whoosh(sentences_index_path
     assert dates == sorted(dates, reverse=True)
 
 
-def test_the_postings_cache_is_shared_among_segments_by_size(
+def test_the_postings_cache_is_one_budget_over_every_segment(
     sentences_index_path: Path, sentences_index: SearchIndex
 ) -> None:
-    """One budget per searcher (``cached_postings``), shared out by documents: merging
-    segments into one does not shrink what stays cached. Queries keep each segment
-    within its share, and rank as with the default cache."""
+    """One budget per searcher (``cached_postings``), over all its segments at once:
+    a query reads each term's postings in every segment as one list, kept within the
+    budget, and ranks as with the default cache."""
     with SearchIndex.open(sentences_index_path, cached_postings=3_000) as small:
+        assert small.stats().segments > 1
         with small._readings.borrow() as reading:
             scorer = reading.scorer()
-            sizes = [segment.size for segment in scorer.segments]
-            assert len(sizes) > 1
-            assert [s.budget for s in scorer.segments] == [
-                3_000 * n // sum(sizes) for n in sizes]
+            assert [(s.size, s.budget) for s in scorer.segments] == [
+                (reading.searcher.doc_count_all(), 3_000)]
+            (kept,) = scorer.segments
             for text in QUERIES:
                 plan = build_query(parse_query(text), reading.searcher.reader(),
                                    acronyms=small.acronyms)
                 if plan.query is not None:
                     scorer.top(plan.query, 10)
-                assert all(s._cached <= max(s.budget, _largest(s)) for s in scorer.segments)
-            assert sum(s._cached for s in scorer.segments) > 0
+                assert kept._cached <= max(3_000, _largest(kept))
+            assert kept._cached > 0
         for text in QUERIES:
             assert [(h.id, h.score) for h in small.search(text, exact=True)] == [
                 (h.id, h.score) for h in sentences_index.search(text, exact=True)]
