@@ -4,7 +4,8 @@ Building 80,000 VNTC articles takes the best part of an hour on two cores, so th
 indexes of the growth series are built once into a directory outside the repository
 (``--keep DIR``: ``DIR/vntc-<N>/index``, plus ``DIR/vntc-<N>.jsonl`` and the query set)
 and every later run measures them again. Each scale point is a prefix of the seeded
-shuffle of all VNTC that ``speed.py`` uses (its query set too). An index is built from
+shuffle of all VNTC that ``speed.py`` uses (its query set too); a point beyond VNTC
+(160k) holds the largest point's articles again under new ids. An index is built from
 the previous point's copy by adding the difference, as a collection grows.
 
 For each point, in fresh subprocesses, one engine after the other in the same run:
@@ -73,14 +74,28 @@ def prepare(keep: Path, scales: list[int], add: int) -> Path:
     if all(p.exists() for p in wanted) and (not add or extra.exists()):
         return queries
     shuffled = speed._shuffled_vntc()
+    within = [size for size in scales if size <= len(shuffled)]
     for size in scales:
-        write_jsonl(shuffled[:size], keep / f"vntc-{size}.jsonl")
+        if size <= len(shuffled):
+            write_jsonl(shuffled[:size], keep / f"vntc-{size}.jsonl")
+        else:  # the largest point again, under new ids, as the cluster's growth series
+            write_jsonl(beyond_corpus(shuffled[: max(within)], size),
+                        keep / f"vntc-{size}.jsonl")
     if add:  # from the end of the shuffle: never in any scale point, nor a query's source
         write_jsonl(shuffled[-add:], extra)
     ctxh = [slim(d) for d in read_jsonl(VNTC_CTXH)]
     write_jsonl(speed.build_queries(ctxh, shuffled[HELD_OUT_FROM:], speed.QUERIES_PER_KIND),
                 queries)
     return queries
+
+
+def beyond_corpus(docs: list[dict[str, Any]], size: int) -> list[dict[str, Any]]:
+    """``size`` articles: ``docs`` again and again, the n-th copy's ids ending ``~n``
+    (160,000: the 80,000 twice, as ``opensearch.py`` grows its cluster index)."""
+    if not docs:
+        raise ValueError("no articles to repeat")
+    return [d if i < len(docs) else {**d, "id": f"{d['id']}~{i // len(docs) + 1}"}
+            for i, d in ((i, docs[i % len(docs)]) for i in range(size))]
 
 
 def build_series(keep: Path, scales: list[int]) -> dict[int, dict[str, Any]]:
