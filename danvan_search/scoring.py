@@ -552,6 +552,9 @@ class _Segments(_Source):
         return _Sparse(np.concatenate(ids).astype(np.int32), np.concatenate(scores))
 
 
+_NO_POSTINGS = np.zeros(0)
+
+
 class _Joined:
     """A term's postings in several segments, as one list (:class:`_Segments`)."""
 
@@ -562,6 +565,8 @@ class _Joined:
         self._starts = np.cumsum([0, *(len(p.ids) for p in self._parts)])
         self.ids = np.concatenate([p.ids + offset for offset, p in parts]).astype(np.int32)
         self.scores = np.concatenate([p.scores for p in self._parts])
+        for part in self._parts:  # kept for their positions only: the arrays are above
+            part.ids = part.scores = _NO_POSTINGS
 
     def positions(self, indexes: np.ndarray) -> list[Sequence[int]]:
         """Positions of the term in the documents at ``indexes`` of :attr:`ids`."""
@@ -635,16 +640,12 @@ class ArrayScorer:
         self.searcher = searcher
         self.weighting = searcher.weighting
         leaves = searcher.leaf_searchers()
-        total = sum(leaf.doc_count_all() for leaf, _ in leaves) or 1
         # Not a bound method of this scorer: the segments would hold it, and the cycle
         # would keep their postings, and the mapped files under them, open until the
         # garbage collector ran, past the closing of the index.
         self.average_length = _AverageLengths(searcher)
-        segments = [
-            _Segment(leaf, offset, searcher, self.average_length,
-                     max(1, cached_postings * leaf.doc_count_all() // total))
-            for leaf, offset in leaves
-        ]
+        segments = [_Segment(leaf, offset, searcher, self.average_length, cached_postings)
+                    for leaf, offset in leaves]
         self.segments: list[_Source] = (
             [_Segments(segments, cached_postings)] if len(segments) > 1 else list(segments))
 
