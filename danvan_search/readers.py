@@ -27,14 +27,11 @@ from .segments import open_searcher
 if TYPE_CHECKING:
     from .scoring import ArrayScorer
 
-#: Postings each searcher keeps decoded (12 bytes each, so at most 384 MB): the terms of
-#: recent queries, shared out among the segments by their number of documents. (A
-#: budget per segment made the cache of a merged index a quarter of that of the same
-#: documents in four segments: 300 queries on 20,000 articles then found nothing
-#: cached.) Indexes of 20,000 articles or fewer never fill it. At 80,000 articles the
-#: 300 queries of the scale benchmark use more than this: on the merged index, warm
-#: p50 / p95 52 / 145 ms with 32 million kept, 22 / 64 ms with 64 million
-#: (benchmarks/RESULTS.md); ``SearchIndex.open(path, cached_postings=...)`` chooses.
+#: Postings each searcher keeps decoded (12 bytes each, so at most 384 MB), one budget
+#: over all its segments: the terms of recent queries, those that save the most reading
+#: kept when they do not all fit (:mod:`danvan_search.caching`). The 300 queries of the
+#: scale benchmark read about 2.7 million on 10,000 articles, 22 million on 80,000 and
+#: 43 million on 160,000; ``SearchIndex.open(path, cached_postings=...)`` chooses.
 DEFAULT_CACHED_POSTINGS = 32_000_000
 
 
@@ -57,6 +54,11 @@ class Reading:
 
             self._scorer = ArrayScorer(self.searcher, self.cached_postings)
         return self._scorer
+
+    def settle(self) -> None:
+        """The call that borrowed this reading is over."""
+        if self._scorer is not None:
+            self._scorer.settle()
 
     def close(self) -> None:
         self.searcher.close()
@@ -87,7 +89,10 @@ class ReadingPool:
         try:
             yield reading
         finally:
-            self._give_back(reading)
+            try:
+                reading.settle()
+            finally:
+                self._give_back(reading)
 
     @property
     def closed(self) -> bool:

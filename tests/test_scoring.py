@@ -375,16 +375,16 @@ def test_the_postings_cache_is_one_budget_over_every_segment(
                                    acronyms=small.acronyms)
                 if plan.query is not None:
                     scorer.top(plan.query, 10)
-                assert kept._cached <= max(3_000, _largest(kept))
-            assert kept._cached > 0
+                scorer.settle()  # as a search does when it gives its reading back
+                assert kept._terms.used <= 3_000
+            assert kept._terms.used > 0
         for text in QUERIES:
             assert [(h.id, h.score) for h in small.search(text, exact=True)] == [
                 (h.id, h.score) for h in sentences_index.search(text, exact=True)]
-
-
-def _largest(segment) -> int:
-    # A single term longer than the budget is still kept (the newest is never dropped).
-    return max((len(p.ids) for p in segment._terms.values() if p is not None), default=0)
+            # A search settles what it read when it gives its reading back.
+            with small._readings.borrow() as reading:
+                (kept,) = reading.scorer().segments
+                assert len(kept._terms._window) == 0 and 0 < kept._terms.used <= 3_000
 
 
 @pytest.mark.parametrize("block", [
