@@ -85,6 +85,8 @@ class DanvanEngine(Engine):
     def __init__(self, path: str | Path | None = None) -> None:
         super().__init__(path)
         self._ix: Any = None
+        #: The searcher's postings budget (``SearchIndex.open``); None: the default.
+        self.cached_postings: int | None = None
 
     def build(self, docs: Iterable[Doc]) -> None:
         from danvan_search import SearchIndex
@@ -99,7 +101,8 @@ class DanvanEngine(Engine):
     def open(self) -> None:
         from danvan_search import SearchIndex
 
-        self._ix = SearchIndex.open(self.path / "index")
+        budget = {} if self.cached_postings is None else {"cached_postings": self.cached_postings}
+        self._ix = SearchIndex.open(self.path / "index", **budget)
 
     def search(self, query: str, k: int) -> list[str]:
         return [hit.id for hit in self._ix.search(query, limit=k)]

@@ -25,7 +25,9 @@ against log(documents), least squares.
     python benchmarks/scale.py --keep /path/outside/repo --scales 10k,20k,40k [--add 1000]
 
 ``--rev REV`` measures danvan-search as committed at a revision (exported outside the
-repository), so the library can be edited while a long run goes on.
+repository), so the library can be edited while a long run goes on; ``--cached-postings
+N`` gives its searcher that postings budget (a smaller one shows, on a smaller index,
+what a larger index does to the default).
 """
 
 from __future__ import annotations
@@ -156,8 +158,10 @@ def time_passes(search: Callable[[str], object], queries: list[str],
 
 
 def worker_queries(engine_name: str, index_dir: Path, query_path: Path,
-                   passes: int) -> dict[str, Any]:
+                   passes: int, cached_postings: int = 0) -> dict[str, Any]:
     engine = engines.make(engine_name, index_dir)
+    if cached_postings and isinstance(engine, engines.DanvanEngine):
+        engine.cached_postings = cached_postings
     engine.open()
     queries = [q["query"] for q in read_jsonl(query_path)]
     load = os.getloadavg()[0]
@@ -211,7 +215,7 @@ def worker_add(index: Path, docs_path: Path, optimize: bool) -> dict[str, Any]:
 
 WORKERS = {
     "grow": lambda a: worker_grow(Path(a[0]), Path(a[1]), int(a[2])),
-    "queries": lambda a: worker_queries(a[0], Path(a[1]), Path(a[2]), int(a[3])),
+    "queries": lambda a: worker_queries(a[0], Path(a[1]), Path(a[2]), int(a[3]), int(a[4])),
     "build": lambda a: worker_build(a[0], Path(a[1]), Path(a[2])),
     "sizes": lambda a: worker_sizes(Path(a[0])),
     "add": lambda a: worker_add(Path(a[0]), Path(a[1]), a[2] == "1"),
@@ -244,10 +248,11 @@ def growth_exponent(points: list[tuple[int, float]]) -> float | None:
 
 
 def run(keep: Path, scales: list[int], names: list[str], passes: int, add: int,
-        optimize: bool) -> dict[str, Any]:
+        optimize: bool, cached_postings: int = 0) -> dict[str, Any]:
     queries = prepare(keep, scales, add)
     built = build_series(keep, scales)
-    result: dict[str, Any] = {"passes": passes, "points": {}}
+    result: dict[str, Any] = {"passes": passes, "points": {},
+                              "cached_postings": cached_postings or "default"}
     for size in scales:
         folder = keep / f"vntc-{size}"
         point: dict[str, Any] = {"built": built[size], "engines": {}}
@@ -264,7 +269,8 @@ def run(keep: Path, scales: list[int], names: list[str], passes: int, add: int,
                     "build", name, str(keep / f"vntc-{size}.jsonl"), str(where))
             try:
                 point["engines"][name] = run_worker("queries", name, str(where),
-                                                    str(queries), str(passes))
+                                                    str(queries), str(passes),
+                                                    str(cached_postings))
             finally:
                 if where != folder:
                     shutil.rmtree(where, ignore_errors=True)
@@ -336,12 +342,14 @@ def main() -> None:
                         help="with --add: also time merging the copy into one segment")
     parser.add_argument("--json", type=Path, help="write the raw figures here")
     parser.add_argument("--rev", help="measure danvan-search as committed at this revision")
+    parser.add_argument("--cached-postings", type=int, default=0,
+                        help="danvan-search's postings budget (default: the library's)")
     args = parser.parse_args()
     scales = speed.parse_scales(args.scales) or []
     measured = use_revision(args.rev)["source"] if args.rev else working_tree()
     print(f"danvan-search: {measured}", flush=True)
     result = run(args.keep, scales, args.engines.split(","), args.passes, args.add,
-                 args.optimize)
+                 args.optimize, args.cached_postings)
     result["measured"] = measured
     print(markdown(result))
     if args.json:
