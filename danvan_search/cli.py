@@ -206,7 +206,7 @@ def index(index_path: Path | str, overwrite: bool, sync: bool, dask_scheduler: s
             stats = ix.stats()
         if stats.merge_advised:
             click.echo(f"{index_path}: {stats.segments} segments; `danvan-search optimize "
-                       f"--index {index_path}` merges them into one, for faster queries",
+                       f"--index {index_path}` merges them into one: faster first queries",
                        err=True)
 
 
@@ -439,7 +439,7 @@ def stats(index_path: Path, sizes: bool) -> None:
     click.echo(f"documents: {info.documents}")
     click.echo(f"size:      {info.size_bytes / 1e6:.1f} MB")
     if getattr(info, "segments", 0):  # (an index on a cluster has shards instead)
-        advice = " (`danvan-search optimize` merges them: faster queries)" if getattr(
+        advice = " (`danvan-search optimize` merges them: faster first queries)" if getattr(
             info, "merge_advised", False) else ""
         click.echo(f"segments:  {info.segments}{advice}")
     click.echo(f"format:    {info.format_version} (analysis {info.analysis_version})")

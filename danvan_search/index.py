@@ -137,8 +137,9 @@ class IndexStats:
 
     @property
     def merge_advised(self) -> bool:
-        """Whether queries would be markedly faster with the segments merged into one
-        (:meth:`SearchIndex.optimize`): a large index in several segments."""
+        """Whether a query's first reading of the disk would be markedly faster with the
+        segments merged into one (:meth:`SearchIndex.optimize`): a large index in
+        several segments."""
         return (self.documents >= ADVISE_MERGE_DOCUMENTS
                 and self.segments >= ADVISE_MERGE_SEGMENTS)
 

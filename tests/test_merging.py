@@ -222,10 +222,10 @@ def test_cli_index_advises_merging_once_it_would_help(
         result = runner.invoke(main, ["index", "--index", str(index), str(source)])
         assert result.exit_code == 0, result.output
         advice = (f"{index}: 4 segments; `danvan-search optimize --index {index}` merges "
-                  "them into one, for faster queries\n")
+                  "them into one: faster first queries\n")
         assert (advice in result.stderr) is (start == 30)
     stats = runner.invoke(main, ["stats", "--index", str(index)])
-    assert "segments:  4 (`danvan-search optimize` merges them: faster queries)\n" in (
+    assert "segments:  4 (`danvan-search optimize` merges them: faster first queries)\n" in (
         stats.stdout)
     runner.invoke(main, ["optimize", "--index", str(index)])
     merged = runner.invoke(main, ["stats", "--index", str(index)])
