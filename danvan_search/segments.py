@@ -58,9 +58,9 @@ MERGE_FLOOR = 1000
 MERGE_DELETED_SHARE = 0.3
 #: An index of at least this many documents in at least this many segments answers a
 #: query's first reading of the disk markedly faster merged into one (``optimize``):
-#: 80,000 articles in 8 segments, first run p50 / p95 84 / 194 ms, merged 55 / 129.
-#: Warm queries gain nothing since the segments are evaluated as one (14 / 38 ms as
-#: grown, 18 / 41 merged; benchmarks/RESULTS.md). Smaller indexes gain little.
+#: 80,000 articles in 8 segments, first run p50 / p95 157 / 338 ms, merged 96 / 229.
+#: Warm queries gain nothing since the segments are evaluated as one (22 / 49 ms as
+#: grown, 21 / 52 merged; benchmarks/RESULTS.md). Smaller indexes gain little.
 ADVISE_MERGE_DOCUMENTS = 20_000
 ADVISE_MERGE_SEGMENTS = 4
 
