@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 #: over all its segments: the terms of recent queries, those that save the most reading
 #: kept when they do not all fit (:mod:`danvan_search.caching`). The 300 queries of the
 #: scale benchmark read about 2.7 million on 10,000 articles, 22 million on 80,000 and
-#: 43 million on 160,000; ``SearchIndex.open(path, cached_postings=...)`` chooses.
+#: 44 million on 160,000; ``SearchIndex.open(path, cached_postings=...)`` chooses.
 DEFAULT_CACHED_POSTINGS = 32_000_000
 
 
