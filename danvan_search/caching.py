@@ -1,11 +1,13 @@
-"""A cache of values with sizes, within a budget, that keeps what is read most often.
+"""A cache of values with sizes, within a budget, that keeps what saves the most reading.
 
 The array scorer keeps each term's decoded postings (:mod:`danvan_search.scoring`).
 Kept least recently used first, a cache holds nothing useful once the terms a stream
 of queries repeats add up to more than its budget: each term is dropped just before
 it is asked for again. That is what happened at 160,000 articles, where the 300
-queries of the scale benchmark read about 43 million postings against a budget of 32
-million: the warm pass read nearly everything again (benchmarks/RESULTS.md).
+queries of the scale benchmark read about 44 million postings against a budget of 32
+million: the warm pass read nearly everything again. (With half the budget on 80,000
+articles, the same situation, this cache takes the warm median from 92 to 33 ms;
+benchmarks/RESULTS.md.)
 
 So the values one search reads for the first time are held for that search (it reads
 a term in several passes) in a *window*; when the search is over (:meth:`settle`),
@@ -41,9 +43,10 @@ class SizedCache(Generic[V]):
     """Values by key, ``budget`` units of size in all (``size`` gives a value's) once
     the window is settled.
 
-    A search's window is not bounded by the budget, since the search holds those
-    values anyway while it runs; a window that outgrows the budget (a caller that
-    never settles) is settled then, all but its newest value.
+    A search's window may hold up to the budget again beside the main part (the
+    search holds most of those values anyway while it runs); a window that outgrows
+    the budget (a long search, or a caller that never settles) is settled then, all
+    but its newest value.
     """
 
     def __init__(self, budget: int, size: Callable[[V], int], read_cost: float = 0.0) -> None:
