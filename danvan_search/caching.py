@@ -23,7 +23,7 @@ so often, so that what queries stopped asking for does not hold its place for ev
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from itertools import islice
 from typing import Generic, TypeVar
 
@@ -73,10 +73,6 @@ class SizedCache(Generic[V]):
     def __contains__(self, key: Hashable) -> bool:
         return key in self._main or key in self._window
 
-    def values(self) -> Iterator[V]:
-        yield from self._main.values()
-        yield from self._window.values()
-
     def get(self, key: Hashable) -> tuple[bool, V | None]:
         """``(True, value)`` for a kept key (counted as a request), else ``(False, None)``."""
         found = self.peek(key)
@@ -120,12 +116,11 @@ class SizedCache(Generic[V]):
             # The least worth among the least recently used values go first (a sample:
             # looking through them all for every candidate would cost more than it saves).
             wanted = self._worth(key, size)
-            sample = sorted(
-                ((self._worth(old_key, self._size(old)), self._size(old), old_key)
-                 for old_key, old in islice(self._main.items(), _EVICTION_SAMPLE)),
-                key=lambda found: found[0])
-            for worth, old_size, old_key in sample:
-                if worth >= wanted:
+            sample = [(old_key, self._size(old))
+                      for old_key, old in islice(self._main.items(), _EVICTION_SAMPLE)]
+            sample.sort(key=lambda found: self._worth(*found))
+            for old_key, old_size in sample:
+                if self._worth(old_key, old_size) >= wanted:
                     return  # the candidate loses: the main part keeps what it has
                 victims.append(old_key)
                 room += old_size
